@@ -1,0 +1,46 @@
+// `nexus up`: the whole platform in one process group, for development and
+// demos. Writes endpoints.json once everything is ready; on SIGINT/SIGTERM
+// stops everything and removes it.
+
+import type { Command } from 'commander';
+import { SERVICES } from '../services.ts';
+import { getRuntime, waitForStopSignal } from '../runtime.ts';
+import { closePlatform, prepareDatabase, removeEndpoints, startServices, stopServices, writeEndpoints, endpointsFile } from '../platform.ts';
+import type { ServiceDefinition } from '../../core/service.ts';
+
+export function registerUp(program: Command): void {
+  program
+    .command('up')
+    .description('run the whole platform (database, migrations, every service) until Ctrl-C')
+    .action(async () => runPlatform(SERVICES, true));
+
+  for (const def of SERVICES) {
+    program
+      .command(def.name)
+      .description(`run the ${def.name} service alone: ${def.description}`)
+      .action(async () => runPlatform([def], false));
+  }
+}
+
+/** `withDatabase`: also start the embedded cluster and apply migrations (nexus up). */
+async function runPlatform(defs: ServiceDefinition[], withDatabase: boolean): Promise<void> {
+  const rt = getRuntime();
+  const platform = await prepareDatabase(rt, { start: withDatabase, setup: withDatabase });
+  let started;
+  try {
+    started = await startServices(rt, platform.db, defs);
+  } catch (err) {
+    await closePlatform(platform);
+    throw err;
+  }
+  const home = rt.settings.home;
+  if (withDatabase) {
+    writeEndpoints(home, { database_url: platform.db.url('nexus_owner'), ...started.endpoints });
+    process.stderr.write(`nexus is up: ${Object.keys(started.endpoints).length + 1} endpoint(s) in ${endpointsFile(home)}. Ctrl-C stops it.\n`);
+  }
+  const signal = await waitForStopSignal();
+  rt.log.info({ signal }, 'stopping');
+  if (withDatabase) removeEndpoints(home);
+  await stopServices(rt, started);
+  await closePlatform(platform);
+}

@@ -1,0 +1,45 @@
+// The `nexus` command: the composition root. Every command registers here;
+// nothing imports this file.
+
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { EXIT_USAGE } from '../core/errors.ts';
+import { reportError } from './runtime.ts';
+import { registerDb } from './commands/db.ts';
+import { registerUp } from './commands/up.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('nexus')
+    .description('Nexus: self-hosted field data platform (sync, staging → warehouse → marts, Clarity)')
+    .version(pkg.version)
+    .showHelpAfterError('(run nexus --help for usage)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerUp(program);
+  registerDb(program);
+  program.commands.forEach((c) => c.showHelpAfterError());
+  return program;
+}
+
+function exitOverrideDeep(cmd: Command): void {
+  cmd.exitOverride();
+  cmd.commands.forEach(exitOverrideDeep);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  exitOverrideDeep(program);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end with exit code 0; anything else is bad usage.
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    return reportError(err);
+  }
+}
+
+process.exit(await main(process.argv));

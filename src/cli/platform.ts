@@ -1,0 +1,94 @@
+// Bringing the platform up and down: the database (embedded or external),
+// its roles and migrations, then the registered services.
+
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { openDatabase, type DbAccess } from '../db/connection.ts';
+import type { EmbeddedCluster } from '../db/cluster.ts';
+import { bootstrap } from '../db/bootstrap.ts';
+import { migrate, type MigrationResult } from '../db/migrate.ts';
+import { writeFileAtomic } from '../core/files.ts';
+import type { RunningService, ServiceDefinition } from '../core/service.ts';
+import type { Runtime } from './runtime.ts';
+
+export interface OpenPlatform {
+  db: DbAccess;
+  cluster?: EmbeddedCluster;
+  /** True when this process started the embedded cluster (and so stops it). */
+  startedCluster: boolean;
+  migration?: MigrationResult;
+}
+
+/**
+ * Opens the database. `start`: start the embedded cluster if needed.
+ * `setup`: as the administrative login, create roles and database and apply
+ * migrations (services alone connect with their own role and skip this).
+ */
+export async function prepareDatabase(rt: Runtime, opts: { start: boolean; setup: boolean }): Promise<OpenPlatform> {
+  const { db, cluster, started } = await openDatabase(rt.settings, { start: opts.start });
+  try {
+    let migration: MigrationResult | undefined;
+    if (opts.setup) {
+      await bootstrap(db);
+      migration = await migrate(db);
+      if (migration.applied.length) rt.log.info({ applied: migration.applied.map((m) => m.file) }, 'migrations applied');
+    }
+    return { db, ...(cluster ? { cluster } : {}), startedCluster: started, ...(migration ? { migration } : {}) };
+  } catch (err) {
+    await db.close();
+    if (started) await cluster?.stop();
+    throw err;
+  }
+}
+
+export function endpointsFile(home: string): string {
+  return path.join(home, 'endpoints.json');
+}
+
+export interface Started {
+  running: Array<{ name: string; service: RunningService }>;
+  endpoints: Record<string, string>;
+}
+
+/** Starts services in order; if one fails, stops those already started and rethrows. */
+export async function startServices(rt: Runtime, db: DbAccess, defs: ServiceDefinition[]): Promise<Started> {
+  const started: Started = { running: [], endpoints: {} };
+  try {
+    for (const def of defs) {
+      const service = await def.start({ settings: rt.settings, log: rt.log.child({ service: def.name }), db, endpoints: { ...started.endpoints } });
+      started.running.push({ name: def.name, service });
+      Object.assign(started.endpoints, service.endpoints ?? {});
+      rt.log.info({ service: def.name, endpoints: service.endpoints ?? {} }, 'service started');
+    }
+    return started;
+  } catch (err) {
+    await stopServices(rt, started);
+    throw err;
+  }
+}
+
+export async function stopServices(rt: Runtime, started: Started): Promise<void> {
+  for (const { name, service } of [...started.running].reverse()) {
+    try {
+      await service.stop();
+      rt.log.info({ service: name }, 'service stopped');
+    } catch (err) {
+      rt.log.error({ service: name, err }, 'service failed to stop cleanly');
+    }
+  }
+  started.running.length = 0;
+}
+
+export function writeEndpoints(home: string, endpoints: Record<string, string>): void {
+  // Mode 0600: the database URL carries a password.
+  writeFileAtomic(endpointsFile(home), JSON.stringify(endpoints, null, 2) + '\n', 0o600);
+}
+
+export function removeEndpoints(home: string): void {
+  rmSync(endpointsFile(home), { force: true });
+}
+
+export async function closePlatform(p: OpenPlatform): Promise<void> {
+  await p.db.close();
+  if (p.startedCluster) await p.cluster?.stop();
+}
