@@ -59,7 +59,7 @@ async function asAdmin(db: DbAccess, database: string, fn: (c: pg.Client) => Pro
 }
 
 /** Only our roles may connect; only the owner may create schemas. */
-async function grantDatabase(c: pg.Client, database: string): Promise<void> {
+export async function grantDatabase(c: pg.Client, database: string): Promise<void> {
   const dbName = quoteIdent(database);
   const others = ROLE_NAMES.filter((r) => r !== 'nexus_owner').join(', ');
   await c.query(`REVOKE ALL ON DATABASE ${dbName} FROM PUBLIC`);
