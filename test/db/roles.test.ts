@@ -78,7 +78,7 @@ test('nexus_backup reads everything and writes nothing; nexus_health monitors', 
   await allowed('nexus_backup', 'SELECT * FROM warehouse.dim_calendar');
   await denied('nexus_backup', syncRow);
   await denied('nexus_backup', 'DELETE FROM warehouse.dim_calendar');
-  const rows = await t.query('nexus_health', 'SELECT count(*)::int AS n FROM pg_stat_activity WHERE query IS NOT NULL');
+  const rows = await t.query<{ n: number }>('nexus_health', 'SELECT count(*)::int AS n FROM pg_stat_activity WHERE query IS NOT NULL');
   assert.ok(rows[0]!.n >= 1, 'pg_monitor shows other sessions');
   await denied('nexus_health', 'SELECT * FROM staging.sync_inbound');
 });
