@@ -7,6 +7,7 @@ import { EXIT_USAGE } from '../core/errors.ts';
 import { reportError } from './runtime.ts';
 import { registerDb } from './commands/db.ts';
 import { registerUp } from './commands/up.ts';
+import { registerTls } from './commands/tls.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerUp(program);
   registerDb(program);
+  registerTls(program);
   program.commands.forEach((c) => c.showHelpAfterError());
   return program;
 }

@@ -41,6 +41,14 @@ const bool: Spec<boolean> = {
   },
 };
 
+const hostList: Spec<string[]> = {
+  accepts: 'a comma-separated list of DNS names and IP addresses, e.g. nexus-server.home.arpa,10.10.0.10',
+  parse: (r) => {
+    const items = r.split(',').map((x) => x.trim()).filter(Boolean);
+    return items.length > 0 && items.every((x) => /^[A-Za-z0-9.:*-]+$/.test(x)) ? items : undefined;
+  },
+};
+
 const postgresUrl: Spec<string> = {
   accepts: 'a postgres:// or postgresql:// URL, e.g. postgres://user:password@host:5432/nexus',
   parse: (r) => {
@@ -63,6 +71,14 @@ const identifier: Spec<string> = {
   parse: (r) => (/^[a-z][a-z0-9_]{0,62}$/.test(r.trim()) ? r.trim() : undefined),
 };
 
+const mediaTypes: Spec<readonly string[]> = {
+  accepts: 'a comma-separated list of media types, e.g. application/pdf,image/jpeg',
+  parse: (r) => {
+    const list = r.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
+    return list.length > 0 && list.every((t) => /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/.test(t)) ? list : undefined;
+  },
+};
+
 /** Every setting: its variable, how it is parsed, and its default. */
 const SPECS = {
   databaseUrl: { env: 'DATABASE_URL', spec: postgresUrl, default: undefined as string | undefined },
@@ -77,7 +93,30 @@ const SPECS = {
   pgOsUser: { env: 'NEXUS_PG_OS_USER', spec: osUser, default: 'nobody' },
   /** false: the embedded cluster skips fsync (throwaway clusters for tests and demos only). */
   pgDurable: { env: 'NEXUS_PG_DURABLE', spec: bool, default: true },
+  /** Extra names and addresses on the services' TLS certificate (localhost and 127.0.0.1 are always there). */
+  tlsSans: { env: 'NEXUS_TLS_SANS', spec: hostList, default: [] as string[] },
   dbName: { env: 'NEXUS_DB_NAME', spec: identifier, default: 'nexus' },
+  // Guardian (device identity on the gate)
+  guardianHost: { env: 'NEXUS_GUARDIAN_HOST', spec: text, default: '127.0.0.1' },
+  guardianPort: { env: 'NEXUS_GUARDIAN_PORT', spec: int(0, 65535), default: 8444 },
+  /** Access token lifetime; the protocol caps it at 15 minutes. */
+  tokenTtlSeconds: { env: 'NEXUS_TOKEN_TTL_SECONDS', spec: int(1, 900), default: 900 },
+  /** `iss` of access tokens; verifiers (sync) check it. */
+  tokenIssuer: { env: 'NEXUS_TOKEN_ISSUER', spec: text, default: 'nexus-guardian' },
+  enrollmentTtlHours: { env: 'NEXUS_ENROLLMENT_TTL_HOURS', spec: int(1, 720), default: 24 },
+  /** host:port of the gate's WireGuard listener, written into device configs. */
+  gateEndpoint: { env: 'NEXUS_GATE_ENDPOINT', spec: text, default: undefined as string | undefined },
+  /** Enrolment and token requests allowed per source address per window. */
+  guardianRateLimit: { env: 'NEXUS_GUARDIAN_RATE_LIMIT', spec: int(1, 1_000_000), default: 30 },
+  guardianRateWindowSeconds: { env: 'NEXUS_GUARDIAN_RATE_WINDOW_SECONDS', spec: int(1, 86_400), default: 60 },
+  // Files (SYNC_PROTOCOL §3); NEXUS_FILES_DIR defaults to $NEXUS_HOME/files.
+  filesDir: { env: 'NEXUS_FILES_DIR', spec: text, default: undefined as string | undefined },
+  fileMaxBytes: { env: 'NEXUS_FILE_MAX_BYTES', spec: int(1, Number.MAX_SAFE_INTEGER), default: 64 * 1024 * 1024 },
+  fileContentTypes: {
+    env: 'NEXUS_FILE_CONTENT_TYPES',
+    spec: mediaTypes,
+    default: ['application/pdf', 'image/jpeg'] as readonly string[],
+  },
 } satisfies Record<string, { env: string; spec: Spec<unknown>; default: unknown }>;
 
 type Specs = typeof SPECS;
@@ -87,6 +126,8 @@ export type Settings = Readonly<
   { [K in keyof Specs]: Parsed<K> | Specs[K]['default'] } & {
     /** Absolute path of NEXUS_HOME. */
     home: string;
+    /** Absolute path of the file store (NEXUS_FILES_DIR, relative to NEXUS_HOME). */
+    filesDir: string;
     /** Where the optional env file was read from, if any. */
     envFile: string | undefined;
   }
@@ -153,6 +194,7 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
     throw new NexusError('invalid_setting', problems.join('\n'), { exitCode: EXIT_USAGE });
   }
   out.home = path.resolve(cwd, out.home as string);
+  out.filesDir = path.resolve(out.home as string, (out.filesDir as string | undefined) ?? 'files');
   out.envFile = file;
   return Object.freeze(out) as Settings;
 }

@@ -7,6 +7,7 @@ import { SERVICES } from '../services.ts';
 import { getRuntime, waitForStopSignal } from '../runtime.ts';
 import { closePlatform, prepareDatabase, removeEndpoints, startServices, stopServices, writeEndpoints, endpointsFile } from '../platform.ts';
 import type { ServiceDefinition } from '../../core/service.ts';
+import { ensureTls, caCertPath } from '../../tls/index.ts';
 
 export function registerUp(program: Command): void {
   program
@@ -25,6 +26,7 @@ export function registerUp(program: Command): void {
 /** `withDatabase`: also start the embedded cluster and apply migrations (nexus up). */
 async function runPlatform(defs: ServiceDefinition[], withDatabase: boolean): Promise<void> {
   const rt = getRuntime();
+  if (withDatabase) await ensureTls(rt.settings.home, rt.settings.tlsSans);
   const platform = await prepareDatabase(rt, { start: withDatabase, setup: withDatabase });
   let started;
   try {
@@ -35,8 +37,8 @@ async function runPlatform(defs: ServiceDefinition[], withDatabase: boolean): Pr
   }
   const home = rt.settings.home;
   if (withDatabase) {
-    writeEndpoints(home, { database_url: platform.db.url('nexus_owner'), ...started.endpoints });
-    process.stderr.write(`nexus is up: ${Object.keys(started.endpoints).length + 1} endpoint(s) in ${endpointsFile(home)}. Ctrl-C stops it.\n`);
+    writeEndpoints(home, { database_url: platform.db.url('nexus_owner'), ca: caCertPath(home), ...started.endpoints });
+    process.stderr.write(`nexus is up: ${Object.keys(started.endpoints).length + 1} endpoint(s) and the CA in ${endpointsFile(home)}. Ctrl-C stops it.\n`);
   }
   const signal = await waitForStopSignal();
   rt.log.info({ signal }, 'stopping');
