@@ -24,3 +24,12 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
     closeSync(dfd);
   }
 }
+
+/**
+ * Creates $NEXUS_HOME traversable but not listable (0711): the embedded
+ * PostgreSQL runs as another OS user and must reach $NEXUS_HOME/pg, while
+ * secrets and TLS keys sit in 0700 folders inside.
+ */
+export function ensureHomeDir(home: string): void {
+  mkdirSync(home, { recursive: true, mode: 0o711 });
+}

@@ -5,7 +5,7 @@
 // cluster's folder.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, accessSync, constants } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { NexusError, EXIT_USAGE } from '../core/errors.ts';

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { writeFileAtomic } from '../core/files.ts';
+import { ensureHomeDir, writeFileAtomic } from '../core/files.ts';
 import { ROLE_NAMES, type RoleName } from './roles.ts';
 
 export interface DbSecrets {
@@ -41,8 +41,7 @@ export function loadSecrets(home: string, withSuperuser: boolean): DbSecrets {
   }
   const secrets: DbSecrets = superuser ? { superuser, roles } : { roles };
   if (changed) {
-    // Home stays traversable (0711): the embedded server's OS user must reach $NEXUS_HOME/pg.
-    mkdirSync(home, { recursive: true, mode: 0o711 });
+    ensureHomeDir(home);
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     writeFileAtomic(file, JSON.stringify(secrets, null, 2) + '\n', 0o600);
   }

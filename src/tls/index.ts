@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { writeFileAtomic } from '../core/files.ts';
+import { ensureHomeDir, writeFileAtomic } from '../core/files.ts';
 import { NexusError } from '../core/errors.ts';
 import type { TlsMaterial } from '../core/http.ts';
 import { createCa, createServerCert, signClientCsr, type KeyAndCert } from './ca.ts';
@@ -58,6 +58,7 @@ export interface TlsInitResult {
  */
 export async function ensureTls(home: string, sans: string[] = []): Promise<TlsInitResult> {
   const f = files(home);
+  ensureHomeDir(home);
   mkdirSync(tlsDir(home), { recursive: true, mode: 0o700 });
   const all = [...new Set([...sans, ...DEFAULT_SANS].map((s) => s.trim()).filter(Boolean))];
   let caCreated = false;
