@@ -8,6 +8,8 @@ import { reportError } from './runtime.ts';
 import { registerDb } from './commands/db.ts';
 import { registerUp } from './commands/up.ts';
 import { registerTls } from './commands/tls.ts';
+import { registerDevice } from './commands/device.ts';
+import { registerGuardian } from './commands/guardian.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   registerUp(program);
   registerDb(program);
   registerTls(program);
+  registerDevice(program);
+  registerGuardian(program);
   program.commands.forEach((c) => c.showHelpAfterError());
   return program;
 }

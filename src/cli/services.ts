@@ -3,5 +3,6 @@
 // up without further changes.
 
 import type { ServiceDefinition } from '../core/service.ts';
+import { guardianService } from '../guardian/index.ts';
 
-export const SERVICES: ServiceDefinition[] = [];
+export const SERVICES: ServiceDefinition[] = [guardianService];

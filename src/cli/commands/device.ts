@@ -1,0 +1,68 @@
+// `nexus device add|list|revoke`: the administrator's side of device
+// identity, run on the gate. The running Guardian notices the change (it
+// re-reads its registry when the file changes); no restart needed.
+
+import type { Command } from 'commander';
+import { getRuntime } from '../runtime.ts';
+import { addDevice, listDevices, renderWireguardConfig, revokeDevice, type DeviceSummary } from '../../guardian/index.ts';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+function row(d: DeviceSummary): string {
+  return [d.name.padEnd(20), d.wg_ip.padEnd(14), d.status.padEnd(8), d.groups.join(',').padEnd(12), d.device_id].join(' ');
+}
+
+export function registerDevice(program: Command): void {
+  const device = program.command('device').description('register, list and revoke field devices (Guardian, on the gate)');
+
+  device
+    .command('add <name>')
+    .description('register a device: VPN address, WireGuard config and a one-time enrolment code')
+    .option('--group <group>', 'group the device belongs to (repeatable; default: default)', collect, [] as string[])
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts: { group: string[]; json?: boolean }) => {
+      const { settings } = getRuntime();
+      const { device: d, enrollmentCode } = await addDevice(settings.home, {
+        name,
+        groups: opts.group,
+        enrollmentTtlHours: settings.enrollmentTtlHours,
+      });
+      const wireguard_config = renderWireguardConfig(d, settings.gateEndpoint);
+      if (opts.json) {
+        printJson({ device_id: d.device_id, name: d.name, wg_ip: d.wg_ip, enrollment_code: enrollmentCode, wireguard_config });
+        return;
+      }
+      process.stdout.write(
+        [
+          `device ${d.name} registered: ${d.device_id}, VPN address ${d.wg_ip}, groups ${d.groups.join(', ')}`,
+          `enrolment code (shown once, valid until ${d.enrollment_expires_at}): ${enrollmentCode}`,
+          '',
+          'WireGuard config:',
+          wireguard_config,
+        ].join('\n'),
+      );
+    });
+
+  device
+    .command('list')
+    .description('list registered devices')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => {
+      const devices = listDevices(getRuntime().settings.home);
+      if (opts.json) return printJson(devices);
+      if (devices.length === 0) return void process.stdout.write('no devices; `nexus device add <name>` registers one\n');
+      process.stdout.write([['name'.padEnd(20), 'wg_ip'.padEnd(14), 'status'.padEnd(8), 'groups'.padEnd(12), 'device_id'].join(' '), ...devices.map(row)].join('\n') + '\n');
+    });
+
+  device
+    .command('revoke <name>')
+    .description('revoke a device (by name or device_id): no new tokens; the sync API refuses it within 60 s')
+    .action(async (name: string) => {
+      const { device: d, alreadyRevoked } = await revokeDevice(getRuntime().settings.home, name);
+      process.stdout.write(`${alreadyRevoked ? 'already revoked' : 'revoked'}: ${d.name} (${d.device_id}, ${d.wg_ip}) at ${d.revoked_at}\n`);
+    });
+}
