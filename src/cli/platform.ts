@@ -9,6 +9,7 @@ import { bootstrap } from '../db/bootstrap.ts';
 import { migrate, type MigrationResult } from '../db/migrate.ts';
 import { writeFileAtomic } from '../core/files.ts';
 import type { RunningService, ServiceDefinition } from '../core/service.ts';
+import { NexusError } from '../core/errors.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface OpenPlatform {
@@ -50,12 +51,20 @@ export interface Started {
   endpoints: Record<string, string>;
 }
 
+/** Stands in for the database where a service runs without one. */
+const NO_DATABASE = new Proxy({} as DbAccess, {
+  get() {
+    throw new NexusError('db_not_configured', 'This service was started without a database.');
+  },
+});
+
 /** Starts services in order; if one fails, stops those already started and rethrows. */
-export async function startServices(rt: Runtime, db: DbAccess, defs: ServiceDefinition[]): Promise<Started> {
+export async function startServices(rt: Runtime, db: DbAccess | undefined, defs: ServiceDefinition[]): Promise<Started> {
   const started: Started = { running: [], endpoints: {} };
   try {
     for (const def of defs) {
-      const service = await def.start({ settings: rt.settings, log: rt.log.child({ service: def.name }), db, endpoints: { ...started.endpoints } });
+      const ctx = { settings: rt.settings, log: rt.log.child({ service: def.name }), db: db ?? NO_DATABASE, endpoints: { ...started.endpoints } };
+      const service = await def.start(ctx);
       started.running.push({ name: def.name, service });
       Object.assign(started.endpoints, service.endpoints ?? {});
       rt.log.info({ service: def.name, endpoints: service.endpoints ?? {} }, 'service started');
@@ -88,7 +97,8 @@ export function removeEndpoints(home: string): void {
   rmSync(endpointsFile(home), { force: true });
 }
 
-export async function closePlatform(p: OpenPlatform): Promise<void> {
+export async function closePlatform(p: OpenPlatform | undefined): Promise<void> {
+  if (!p) return;
   await p.db.close();
   if (p.startedCluster) await p.cluster?.stop();
 }

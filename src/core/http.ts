@@ -75,7 +75,6 @@ function fromFastify(err: FastifyError): NexusError | undefined {
 export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: opts.log,
-    disableRequestLogging: false,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     trustProxy: opts.trustProxy ?? false,
     // Deeply nested or huge JSON must not take the process down.

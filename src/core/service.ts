@@ -9,6 +9,7 @@ import type { DbAccess } from '../db/connection.ts';
 export interface ServiceContext {
   settings: Settings;
   log: Logger;
+  /** Throws `db_not_configured` for a service started without a database. */
   db: DbAccess;
   /** Base URLs published by services started earlier (e.g. `guardian`). */
   endpoints: Readonly<Record<string, string>>;
@@ -23,5 +24,7 @@ export interface RunningService {
 export interface ServiceDefinition {
   name: string;
   description: string;
+  /** false for services that run where there is no database (Guardian on the gate). */
+  needsDatabase?: boolean;
   start(ctx: ServiceContext): Promise<RunningService>;
 }

@@ -69,6 +69,7 @@ export async function startGuardianServer(opts: GuardianServerOptions): Promise<
 export const guardianService: ServiceDefinition = {
   name: 'guardian',
   description: 'device identity on the gate: enrolment, access tokens, JWKS, revocations',
+  needsDatabase: false,
   async start(ctx) {
     // ctx.db is deliberately unused: the gate has no database.
     const server = await startGuardianServer({ settings: ctx.settings, log: ctx.log });

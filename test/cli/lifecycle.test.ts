@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import https from 'node:https';
 import { nexus, startNexus, waitFor } from '../helpers/cli.ts';
 
 function tempHome(): string {
@@ -68,7 +69,7 @@ test('a configured port that is taken is named with the variable to change', asy
 
 test('nexus up brings everything up, writes endpoints.json, and on SIGTERM stops and removes it', async (t) => {
   const home = tempHome();
-  const child = startNexus(['up'], { NEXUS_HOME: home, NEXUS_PG_DURABLE: 'false' });
+  const child = startNexus(['up'], { NEXUS_HOME: home, NEXUS_PG_DURABLE: 'false', NEXUS_GUARDIAN_PORT: '0', NEXUS_SYNC_PORT: '0', NEXUS_HEALTH_PORT: '0' });
   t.after(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
     rmSync(path.dirname(home), { recursive: true, force: true });
@@ -96,4 +97,36 @@ test('nexus up brings everything up, writes endpoints.json, and on SIGTERM stops
   assert.equal(existsSync(file), false, 'endpoints.json removed');
   const status = await nexus(['db', 'status', '--json'], { NEXUS_HOME: home });
   assert.equal(JSON.parse(status.stdout).running, false, 'the cluster nexus up started is stopped');
+});
+
+test('a service that needs no database (Guardian on the gate) runs alone', async (t) => {
+  const home = tempHome();
+  const port = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const child = startNexus(['guardian'], { NEXUS_HOME: home, NEXUS_GUARDIAN_PORT: String(port) });
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(path.dirname(home), { recursive: true, force: true });
+  });
+  const ca = path.join(home, 'tls', 'ca.crt');
+  const body = await waitFor('guardian health', async () => {
+    if (child.exitCode !== null) throw new Error(`nexus guardian exited: ${child.output()}`);
+    if (!existsSync(ca)) return undefined;
+    return new Promise<string | undefined>((resolve) => {
+      https.get({ host: '127.0.0.1', port, path: '/guardian/v1/health', ca: readFileSync(ca) }, (res) => {
+        let b = '';
+        res.on('data', (d) => (b += d));
+        res.on('end', () => resolve(res.statusCode === 200 ? b : undefined));
+      }).on('error', () => resolve(undefined));
+    });
+  });
+  assert.ok(body.length > 0);
+  assert.equal(existsSync(path.join(home, 'pg')), false, 'no database was started');
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
 });

@@ -10,7 +10,7 @@ import { addDevice, readKeys } from '../../src/guardian/index.ts';
 import { nexus } from '../helpers/cli.ts';
 import { startTestGuardian, verifyWithServedJwks } from './helpers.ts';
 
-const TTL = 6; // long enough for a CLI round trip, short enough to wait out
+const TTL = 20; // long enough for CLI round trips on a loaded 2-core machine, short enough to wait out
 const g = await startTestGuardian({ NEXUS_TOKEN_TTL_SECONDS: String(TTL), NEXUS_GUARDIAN_RATE_LIMIT: '100000' });
 const env = { NEXUS_HOME: g.home, NEXUS_TOKEN_TTL_SECONDS: String(TTL) };
 

@@ -27,17 +27,18 @@ export function registerUp(program: Command): void {
 async function runPlatform(defs: ServiceDefinition[], withDatabase: boolean): Promise<void> {
   const rt = getRuntime();
   if (withDatabase) await ensureTls(rt.settings.home, rt.settings.tlsSans);
-  const platform = await prepareDatabase(rt, { start: withDatabase, setup: withDatabase });
+  const needsDatabase = withDatabase || defs.some((d) => d.needsDatabase !== false);
+  const platform = needsDatabase ? await prepareDatabase(rt, { start: withDatabase, setup: withDatabase }) : undefined;
   let started;
   try {
-    started = await startServices(rt, platform.db, defs);
+    started = await startServices(rt, platform?.db, defs);
   } catch (err) {
     await closePlatform(platform);
     throw err;
   }
   const home = rt.settings.home;
   if (withDatabase) {
-    writeEndpoints(home, { database_url: platform.db.url('nexus_owner'), ca: caCertPath(home), ...started.endpoints });
+    writeEndpoints(home, { database_url: platform!.db.url('nexus_owner'), ca: caCertPath(home), ...started.endpoints });
     process.stderr.write(`nexus is up: ${Object.keys(started.endpoints).length + 1} endpoint(s) and the CA in ${endpointsFile(home)}. Ctrl-C stops it.\n`);
   }
   const signal = await waitForStopSignal();
