@@ -13,8 +13,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSettings } from '../src/core/settings.ts';
 import { openDatabase } from '../src/db/connection.ts';
-import { bootstrap } from '../src/db/bootstrap.ts';
-import { migrate } from '../src/db/migrate.ts';
+import { setupDatabase } from '../src/cli/setup.ts';
+import { createLogger } from '../src/core/log.ts';
 import { TEMPLATE_DB, clusterSettingsEnv } from './helpers/cluster-env.ts';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -60,8 +60,7 @@ try {
   const t0 = Date.now();
   const opened = await openDatabase(settings, { start: true });
   cluster = opened.cluster;
-  await bootstrap(opened.db);
-  await migrate(opened.db);
+  await setupDatabase(opened.db, createLogger('warn'));
   await opened.db.close();
   process.stderr.write(`test cluster: PostgreSQL ${cluster!.binaries.version} (${cluster!.binaries.origin}) in ${home}, ready in ${Date.now() - t0} ms\n`);
 

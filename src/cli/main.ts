@@ -7,7 +7,9 @@ import { EXIT_USAGE } from '../core/errors.ts';
 import { reportError } from './runtime.ts';
 import { registerDb } from './commands/db.ts';
 import { registerUp } from './commands/up.ts';
+import { registerParams } from './commands/params.ts';
 import { registerTls } from './commands/tls.ts';
+import { registerEtl } from './commands/etl.ts';
 import { registerDevice } from './commands/device.ts';
 import { registerGuardian } from './commands/guardian.ts';
 
@@ -20,8 +22,10 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run nexus --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerUp(program);
+  registerParams(program);
   registerDb(program);
   registerTls(program);
+  registerEtl(program);
   registerDevice(program);
   registerGuardian(program);
   program.commands.forEach((c) => c.showHelpAfterError());

@@ -5,8 +5,8 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { openDatabase, type DbAccess } from '../db/connection.ts';
 import type { EmbeddedCluster } from '../db/cluster.ts';
-import { bootstrap } from '../db/bootstrap.ts';
-import { migrate, type MigrationResult } from '../db/migrate.ts';
+import type { MigrationResult } from '../db/migrate.ts';
+import { setupDatabase } from './setup.ts';
 import { writeFileAtomic } from '../core/files.ts';
 import type { RunningService, ServiceDefinition } from '../core/service.ts';
 import { NexusError } from '../core/errors.ts';
@@ -29,11 +29,7 @@ export async function prepareDatabase(rt: Runtime, opts: { start: boolean; setup
   const { db, cluster, started } = await openDatabase(rt.settings, { start: opts.start });
   try {
     let migration: MigrationResult | undefined;
-    if (opts.setup) {
-      await bootstrap(db);
-      migration = await migrate(db);
-      if (migration.applied.length) rt.log.info({ applied: migration.applied.map((m) => m.file) }, 'migrations applied');
-    }
+    if (opts.setup) migration = await setupDatabase(db, rt.log);
     return { db, ...(cluster ? { cluster } : {}), startedCluster: started, ...(migration ? { migration } : {}) };
   } catch (err) {
     await db.close();

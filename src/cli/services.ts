@@ -4,5 +4,8 @@
 
 import type { ServiceDefinition } from '../core/service.ts';
 import { guardianService } from '../guardian/index.ts';
+import { etlMartsService, etlStagingService } from '../etl/service.ts';
+import { syncService } from '../sync/service.ts';
 
-export const SERVICES: ServiceDefinition[] = [guardianService];
+// sync after guardian: it verifies tokens against the Guardian started before it.
+export const SERVICES: ServiceDefinition[] = [guardianService, syncService, etlStagingService, etlMartsService];

@@ -79,6 +79,37 @@ const mediaTypes: Spec<readonly string[]> = {
   },
 };
 
+const httpUrl: Spec<string> = {
+  accepts: 'an http:// or https:// URL, e.g. https://10.10.0.1:8444',
+  parse: (r) => {
+    try {
+      const u = new URL(r.trim());
+      return (u.protocol === 'https:' || u.protocol === 'http:') && u.hostname ? r.trim().replace(/\/+$/, '') : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+const ipv4Re = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const ipv4: Spec<string> = { accepts: 'an IPv4 address, e.g. 192.168.1.2', parse: (r) => (ipv4Re.test(r.trim()) ? r.trim() : undefined) };
+const ipv4Cidr: Spec<string> = {
+  accepts: 'an IPv4 address with its prefix length, e.g. 192.168.1.2/24',
+  parse: (r) => {
+    const [a, len, ...rest] = r.trim().split('/');
+    return rest.length === 0 && a && ipv4Re.test(a) && len && /^\d+$/.test(len) && Number(len) <= 32 ? r.trim() : undefined;
+  },
+};
+const dnsZone: Spec<string> = {
+  accepts: 'a DNS zone name, e.g. home.arpa',
+  parse: (r) => (/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(r.trim()) ? r.trim().toLowerCase() : undefined),
+};
+
+const adminToken: Spec<string> = {
+  accepts: 'a secret of at least 32 printable characters without spaces',
+  parse: (r) => (/^[\x21-\x7e]{32,}$/.test(r.trim()) ? r.trim() : undefined),
+};
+
 /** Every setting: its variable, how it is parsed, and its default. */
 const SPECS = {
   databaseUrl: { env: 'DATABASE_URL', spec: postgresUrl, default: undefined as string | undefined },
@@ -117,6 +148,80 @@ const SPECS = {
     spec: mediaTypes,
     default: ['application/pdf', 'image/jpeg'] as readonly string[],
   },
+  /** Unfinished tus uploads (and the records of finished ones) are removed this long after creation. */
+  uploadExpiryHours: { env: 'NEXUS_UPLOAD_EXPIRY_HOURS', spec: int(1, 8760), default: 168 },
+  // nexus-sync (SYNC_PROTOCOL §2, §5)
+  syncHost: { env: 'NEXUS_SYNC_HOST', spec: text, default: '127.0.0.1' },
+  syncPort: { env: 'NEXUS_SYNC_PORT', spec: int(0, 65535), default: 8443 },
+  pushMaxOps: { env: 'NEXUS_PUSH_MAX_OPS', spec: int(1, 100_000), default: 500 },
+  pushMaxBytes: { env: 'NEXUS_PUSH_MAX_BYTES', spec: int(1024, 1024 * 1024 * 1024), default: 8 * 1024 * 1024 },
+  /** Guardian's base URL when sync runs alone (`nexus up` passes it on). */
+  guardianUrl: { env: 'NEXUS_GUARDIAN_URL', spec: httpUrl, default: undefined as string | undefined },
+  /** Mutual TLS: a client certificate from our CA whose subject is the token's sub (§1). */
+  requireClientCert: { env: 'NEXUS_REQUIRE_CLIENT_CERT', spec: bool, default: false },
+  /** Source address = token wg_ip: auto checks unless sync listens on loopback only (development). */
+  checkSourceAddress: { env: 'NEXUS_CHECK_SOURCE_ADDRESS', spec: oneOf('auto', 'true', 'false'), default: 'auto' as const },
+  /** How often sync polls Guardian's revocation list; revoked devices are refused within 60 s. */
+  revocationPollSeconds: { env: 'NEXUS_REVOCATION_POLL_SECONDS', spec: int(1, 20), default: 15 },
+  // nexus-backup; NEXUS_BACKUP_DIR (the NAS mount) defaults to $NEXUS_HOME/backups (src/backup/paths.ts).
+  backupDir: { env: 'NEXUS_BACKUP_DIR', spec: text, default: undefined as string | undefined },
+  backupRetentionDays: { env: 'NEXUS_BACKUP_RETENTION_DAYS', spec: int(1, 3650), default: 7 },
+  walRetentionDays: { env: 'NEXUS_WAL_RETENTION_DAYS', spec: int(1, 3650), default: 14 },
+  /** An idle database still closes and archives a WAL segment this often. */
+  archiveTimeoutSeconds: { env: 'NEXUS_ARCHIVE_TIMEOUT_SECONDS', spec: int(30, 86_400), default: 300 },
+  dumpIntervalHours: { env: 'NEXUS_DUMP_INTERVAL_HOURS', spec: int(1, 720), default: 24 },
+  baseBackupIntervalDays: { env: 'NEXUS_BASEBACKUP_INTERVAL_DAYS', spec: int(1, 365), default: 7 },
+  restoreTestIntervalDays: { env: 'NEXUS_RESTORE_TEST_INTERVAL_DAYS', spec: int(1, 365), default: 7 },
+  /** rsync destination (a folder, or host:folder over SSH) that mirrors the backup target. */
+  backupOffsite: { env: 'NEXUS_BACKUP_OFFSITE', spec: text, default: undefined as string | undefined },
+  /** Server configuration kept in a git repository in the backup target on every change. */
+  configDir: { env: 'NEXUS_CONFIG_DIR', spec: text, default: '/etc/nexus' },
+  // nexus-health
+  healthHost: { env: 'NEXUS_HEALTH_HOST', spec: text, default: '127.0.0.1' },
+  healthPort: { env: 'NEXUS_HEALTH_PORT', spec: int(0, 65535), default: 8445 },
+  healthIntervalSeconds: { env: 'NEXUS_HEALTH_INTERVAL_SECONDS', spec: int(5, 3600), default: 60 },
+  longTransactionMinutes: { env: 'NEXUS_LONG_TRANSACTION_MINUTES', spec: int(1, 10_080), default: 15 },
+  alertWebhook: { env: 'NEXUS_ALERT_WEBHOOK', spec: httpUrl, default: undefined as string | undefined },
+  /** A check alerts at most once per cooldown; a change back within it is reported when it ends. */
+  alertCooldownMinutes: { env: 'NEXUS_ALERT_COOLDOWN_MINUTES', spec: int(0, 10_080), default: 30 },
+  smtpHost: { env: 'NEXUS_SMTP_HOST', spec: text, default: undefined as string | undefined },
+  smtpPort: { env: 'NEXUS_SMTP_PORT', spec: int(1, 65535), default: 25 },
+  alertEmailTo: { env: 'NEXUS_ALERT_EMAIL_TO', spec: text, default: undefined as string | undefined },
+  alertEmailFrom: { env: 'NEXUS_ALERT_EMAIL_FROM', spec: text, default: 'nexus-health@localhost' },
+  /** Devices silent this long are reported by health. */
+  deviceSilentDays: { env: 'NEXUS_DEVICE_SILENT_DAYS', spec: int(1, 365), default: 7 },
+  /** Pushed data not processed by the ETL after this long warns (four times: fails). */
+  etlStaleMinutes: { env: 'NEXUS_ETL_STALE_MINUTES', spec: int(1, 10_080), default: 15 },
+  // nexus-crawl and imports; NEXUS_CRAWL_DIR defaults to $NEXUS_HOME/crawl.d.
+  crawlDir: { env: 'NEXUS_CRAWL_DIR', spec: text, default: undefined as string | undefined },
+  /** Sources crawled at the same time by one crawl worker. */
+  crawlConcurrency: { env: 'NEXUS_CRAWL_CONCURRENCY', spec: int(1, 64), default: 4 },
+  /** Bearer token of the import HTTP endpoint (at least 32 characters); unset, the endpoint refuses everyone. */
+  importToken: { env: 'NEXUS_IMPORT_TOKEN', spec: adminToken, default: undefined as string | undefined },
+  /** Largest file the import HTTP endpoint accepts. */
+  importMaxBytes: { env: 'NEXUS_IMPORT_MAX_BYTES', spec: int(1, Number.MAX_SAFE_INTEGER), default: 2 * 1024 * 1024 * 1024 },
+  // nexus-gate (src/gate): WireGuard, firewall, DNS, keepalived pair, config sync
+  /** Internal DNS zone served by dnsmasq on the gate (`local` is a bad choice: iOS resolves it by mDNS only). */
+  dnsZone: { env: 'NEXUS_DNS_ZONE', spec: dnsZone, default: 'home.arpa' },
+  /** The gate's address inside the tunnel (DESIGN §1 plan: 10.10.0.1); it moves with the MASTER. */
+  gateVpnAddress: { env: 'NEXUS_GATE_VPN_ADDRESS', spec: ipv4, default: '10.10.0.1' },
+  gateWgPort: { env: 'NEXUS_GATE_WG_PORT', spec: int(1, 65535), default: 51820 },
+  /** The gate's LAN interface: WireGuard arrives here, the virtual address lives here. */
+  gateLanInterface: { env: 'NEXUS_GATE_LAN_INTERFACE', spec: text, default: 'eth0' },
+  /** Virtual address of the HA pair on the LAN, with prefix (the router forwards the WireGuard port to it). */
+  gateVip: { env: 'NEXUS_GATE_VIP', spec: ipv4Cidr, default: undefined as string | undefined },
+  /** This gate's own LAN address and the other gate's (keepalived unicast, config sync). */
+  gateNodeAddress: { env: 'NEXUS_GATE_NODE_ADDRESS', spec: ipv4, default: undefined as string | undefined },
+  gatePeerAddress: { env: 'NEXUS_GATE_PEER_ADDRESS', spec: ipv4, default: undefined as string | undefined },
+  gateNodeRole: { env: 'NEXUS_GATE_NODE_ROLE', spec: oneOf('MASTER', 'BACKUP'), default: 'MASTER' as const },
+  gateVrid: { env: 'NEXUS_GATE_VRID', spec: int(1, 255), default: 51 },
+  gateSyncMinutes: { env: 'NEXUS_GATE_SYNC_MINUTES', spec: int(1, 1440), default: 5 },
+  /** SSH user on the other gate that receives the config sync. */
+  gateSyncUser: { env: 'NEXUS_GATE_SYNC_USER', spec: text, default: 'nexus' },
+  /** Where Nexus is installed on the gate (systemd units run bin/nexus.js from here). */
+  gateInstallDir: { env: 'NEXUS_GATE_INSTALL_DIR', spec: text, default: '/opt/nexus' },
+  /** PostgreSQL port on the server, opened to dev machines only. */
+  serverPostgresPort: { env: 'NEXUS_SERVER_POSTGRES_PORT', spec: int(1, 65535), default: 5432 },
 } satisfies Record<string, { env: string; spec: Spec<unknown>; default: unknown }>;
 
 type Specs = typeof SPECS;
@@ -216,6 +321,24 @@ let cached: Settings | undefined;
 export function settings(): Settings {
   cached ??= loadSettings();
   return cached;
+}
+
+const SECRET_NAME = /^[A-Z][A-Z0-9_]{0,127}$/;
+
+/**
+ * A secret named by configuration (a crawl source's credentials): the
+ * variable from the environment or the env file. The name must look like an
+ * environment variable, and NEXUS_* and DATABASE_URL are never handed out.
+ */
+export function secretFromEnv(name: string, env: Env = process.env, cwd: string = process.cwd()): string {
+  if (!SECRET_NAME.test(name) || name.startsWith('NEXUS_') || name === 'DATABASE_URL') {
+    throw new NexusError('invalid_secret_name', `"${name}" cannot name a secret: use UPPER_CASE letters, digits and _ (not NEXUS_* or DATABASE_URL)`, { exitCode: EXIT_USAGE });
+  }
+  const value = env[name] ?? readEnvFile(env, cwd).vars[name];
+  if (value === undefined || value === '') {
+    throw new NexusError('secret_missing', `The environment variable ${name} is not set (named as a credential in the configuration)`, { exitCode: EXIT_USAGE });
+  }
+  return value;
 }
 
 /** Whether this process runs as root (PostgreSQL must then run as another user). */

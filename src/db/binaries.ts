@@ -31,7 +31,7 @@ function probe(binDir: string, origin: PgBinaries['origin']): PgBinaries | undef
 }
 
 /** Directories where distributions install server binaries. */
-function machineCandidates(): string[] {
+export function machineCandidates(): string[] {
   const dirs: string[] = [];
   const globParents: Array<[string, (name: string) => string]> = [
     ['/usr/lib/postgresql', (v) => `/usr/lib/postgresql/${v}/bin`], // Debian, Ubuntu

@@ -26,6 +26,11 @@ export async function ensureRoles(c: pg.Client, db: DbAccess): Promise<void> {
   const { rows } = await c.query<{ rolsuper: boolean }>('SELECT rolsuper FROM pg_roles WHERE rolname = current_user');
   if (!rows[0]?.rolsuper) await c.query('GRANT nexus_owner TO current_user');
   await c.query('GRANT pg_read_all_data TO nexus_backup');
+  // pg_dump refuses tables with row-level security (graphile-worker's) unless
+  // the role bypasses it; only a superuser (or, from PostgreSQL 16, a role that
+  // has it) may grant that. Otherwise backups say what to run (src/backup/dump.ts).
+  const { rows: can } = await c.query<{ ok: boolean }>('SELECT rolsuper OR rolbypassrls AS ok FROM pg_roles WHERE rolname = current_user');
+  if (can[0]?.ok) await c.query('ALTER ROLE nexus_backup BYPASSRLS');
   await c.query('GRANT pg_monitor TO nexus_health');
   await c.query('ALTER ROLE clarity_reader SET default_transaction_read_only = on');
 }
@@ -64,6 +69,8 @@ export async function grantDatabase(c: pg.Client, database: string): Promise<voi
   const others = ROLE_NAMES.filter((r) => r !== 'nexus_owner').join(', ');
   await c.query(`REVOKE ALL ON DATABASE ${dbName} FROM PUBLIC`);
   await c.query(`GRANT CONNECT ON DATABASE ${dbName} TO ${others}`);
+  // ETL stages set-based work in temporary tables.
+  await c.query(`GRANT TEMPORARY ON DATABASE ${dbName} TO nexus_etl`);
   await c.query(`GRANT CONNECT, CREATE, TEMPORARY ON DATABASE ${dbName} TO nexus_owner`);
   await c.query('REVOKE ALL ON SCHEMA public FROM PUBLIC');
 }

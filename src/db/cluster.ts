@@ -22,6 +22,8 @@ export interface ClusterOptions {
   /** Throwaway clusters (tests, demos) skip fsync for speed. */
   durable?: boolean;
   superuser: { user: string; password: string };
+  /** More postgresql.conf lines for nexus.conf (e.g. WAL archiving, recovery for a drill). */
+  extraConf?: readonly string[];
 }
 
 export interface ClusterStatus {
@@ -147,6 +149,7 @@ export class EmbeddedCluster {
       'max_connections = 200',
     ];
     if (this.opts.durable === false) lines.push('fsync = off', 'synchronous_commit = off', 'full_page_writes = off');
+    lines.push(...(this.opts.extraConf ?? []));
     const file = path.join(this.dataDir, 'nexus.conf');
     writeFileSync(file, lines.join('\n') + '\n');
     this.giveToServerUser(file);

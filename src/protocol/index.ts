@@ -4,3 +4,4 @@ export * from './messages.ts';
 export * from './codes.ts';
 export * from './hash.ts';
 export * from './validate.ts';
+export * from './uuid.ts';

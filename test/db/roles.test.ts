@@ -57,7 +57,7 @@ test('nexus_sync appends to staging.sync_inbound and reads mart_field, not the w
 
 test('nexus_etl reads staging and writes warehouse and marts, but cannot write staging', async () => {
   await allowed('nexus_etl', 'SELECT * FROM staging.sync_inbound');
-  await allowed('nexus_etl', `INSERT INTO warehouse.dim_source (source_name, source_kind, valid_from, is_current, change_hash) VALUES ('field', 'field', now(), true, 'h')`);
+  await allowed('nexus_etl', `INSERT INTO warehouse.dim_source (source_key, source_name, source_kind, valid_from, is_current, change_hash) VALUES (1, 'field', 'field', now(), true, 'h')`);
   await allowed('nexus_etl', 'INSERT INTO mart_ops.later_table VALUES (3)');
   await denied('nexus_etl', syncRow);
   await denied('nexus_etl', 'UPDATE staging.sync_inbound SET source = source');

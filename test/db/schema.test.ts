@@ -37,9 +37,9 @@ test('SCD2 dimensions carry surrogate key, natural key, validity, is_current and
 });
 
 test('an SCD2 key can have only one current row', async () => {
-  const insert = `INSERT INTO warehouse.dim_device (device_id, valid_from, is_current, change_hash) VALUES ('0192f1d2-0000-7000-8000-0000000000aa', $1, true, 'h')`;
-  await t.query('nexus_etl', insert, ['2026-11-01T00:00:00Z']);
-  await assert.rejects(t.query('nexus_etl', insert, ['2026-11-02T00:00:00Z']), { code: '23505' });
+  const insert = `INSERT INTO warehouse.dim_device (device_key, device_id, valid_from, is_current, change_hash) VALUES ($1, '0192f1d2-0000-7000-8000-0000000000aa', $2, true, 'h')`;
+  await t.query('nexus_etl', insert, [1, '2026-11-01T00:00:00Z']);
+  await assert.rejects(t.query('nexus_etl', insert, [2, '2026-11-02T00:00:00Z']), { code: '23505' });
 });
 
 test('staging is append-only, even for the owner; retention may delete when switched on', async () => {
