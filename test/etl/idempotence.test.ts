@@ -56,18 +56,19 @@ test('SIGKILL in the middle of a build, then a rerun: identical to an uninterrup
 
   const env = clusterSettingsEnv(testHome(), t.name);
   let interrupted = 0;
-  for (const fraction of [0.15, 0.4, 0.7]) {
+  for (const fraction of [0.05, 0.2, 0.4]) {
     const child = startNexus(['etl', 'run', '--full-refresh'], env);
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     // Wait for the rebuild to have emptied the tables, then kill it part-way through.
     await waitFor('the full refresh to start', async () => {
       const [r] = await t.query<{ n: number }>('admin', 'SELECT count(*)::int AS n FROM warehouse.fact_transactions');
       return r!.n === 0 ? true : undefined;
     });
     await new Promise((r) => setTimeout(r, Math.round(duration * fraction)));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     child.kill('SIGKILL');
-    assert.equal(await exited, null, `killed before it finished (output: ${child.output()})`);
-    if (JSON.stringify(await layerChecksums(t)) !== JSON.stringify(expected)) interrupted += 1;
+    const code = await exited;
+    assert.ok(code === null || code === 0, `killed, or finished first (output: ${child.output()})`);
+    if (code === null && JSON.stringify(await layerChecksums(t)) !== JSON.stringify(expected)) interrupted += 1;
     await build();
     assert.deepEqual(await layerChecksums(t), expected, `after a kill at ${Math.round(fraction * 100)}%`);
   }
