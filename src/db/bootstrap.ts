@@ -33,6 +33,8 @@ export async function ensureRoles(c: pg.Client, db: DbAccess): Promise<void> {
   if (can[0]?.ok) await c.query('ALTER ROLE nexus_backup BYPASSRLS');
   await c.query('GRANT pg_monitor TO nexus_health');
   await c.query('ALTER ROLE clarity_reader SET default_transaction_read_only = on');
+  // Set-based ETL sorts and hashes large deltas; one worker per model at a time.
+  await c.query("ALTER ROLE nexus_etl SET work_mem = '64MB'");
 }
 
 /** Creates roles and, on the embedded cluster, the database; then database-level grants. */

@@ -95,7 +95,7 @@ LEFT JOIN first_device fd ON fd.device_id = s.device_id
 LEFT JOIN warehouse.dim_entity e
   ON e.entity_type = 'patient' AND e.natural_key = s.patient_id::text
  AND e.valid_from <= s.received_at AND (e.valid_to IS NULL OR e.valid_to > s.received_at)
-ON CONFLICT (version) DO NOTHING;
+ON CONFLICT (transaction_key) DO NOTHING;
 
 -- Sessions that arrived before their patient: bind them now that it exists.
 UPDATE warehouse.fact_transactions f
