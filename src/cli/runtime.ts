@@ -16,6 +16,9 @@ export function getRuntime(): Runtime {
   if (!runtime) {
     const settings = loadSettings();
     runtime = { settings, log: createLogger(settings.logLevel) };
+    if (settings.unknownVariables.length) {
+      runtime.log.warn({ variables: settings.unknownVariables }, 'these NEXUS_* variables are not settings and are ignored');
+    }
   }
   return runtime;
 }

@@ -150,6 +150,8 @@ const SPECS = {
   },
   /** Unfinished tus uploads (and the records of finished ones) are removed this long after creation. */
   uploadExpiryHours: { env: 'NEXUS_UPLOAD_EXPIRY_HOURS', spec: int(1, 8760), default: 168 },
+  /** The field client's device folder (`nexus field`; default $NEXUS_HOME/field). */
+  fieldDir: { env: 'NEXUS_FIELD_DIR', spec: text, default: undefined as string | undefined },
   // nexus-sync (SYNC_PROTOCOL §2, §5)
   syncHost: { env: 'NEXUS_SYNC_HOST', spec: text, default: '127.0.0.1' },
   syncPort: { env: 'NEXUS_SYNC_PORT', spec: int(0, 65535), default: 8443 },
@@ -222,6 +224,13 @@ const SPECS = {
   gateInstallDir: { env: 'NEXUS_GATE_INSTALL_DIR', spec: text, default: '/opt/nexus' },
   /** PostgreSQL port on the server, opened to dev machines only. */
   serverPostgresPort: { env: 'NEXUS_SERVER_POSTGRES_PORT', spec: int(1, 65535), default: 5432 },
+  // Clarity (src/clarity)
+  clarityHost: { env: 'NEXUS_CLARITY_HOST', spec: text, default: '127.0.0.1' },
+  clarityPort: { env: 'NEXUS_CLARITY_PORT', spec: int(0, 65535), default: 8446 },
+  /** How often Clarity copies what changed in the marts into its DuckDB file (0: only on demand). */
+  clarityRefreshSeconds: { env: 'NEXUS_CLARITY_REFRESH_SECONDS', spec: int(0, 86_400), default: 300 },
+  /** DuckDB's memory limit (DuckDB syntax: 512MB, 2GB); larger work spills to disk. */
+  clarityMemoryLimit: { env: 'NEXUS_CLARITY_MEMORY_LIMIT', spec: text, default: '1GB' },
 } satisfies Record<string, { env: string; spec: Spec<unknown>; default: unknown }>;
 
 type Specs = typeof SPECS;
@@ -235,6 +244,8 @@ export type Settings = Readonly<
     filesDir: string;
     /** Where the optional env file was read from, if any. */
     envFile: string | undefined;
+    /** NEXUS_* variables that name no setting (typos), with the closest setting if one is near. */
+    unknownVariables: readonly string[];
   }
 >;
 
@@ -301,7 +312,35 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
   out.home = path.resolve(cwd, out.home as string);
   out.filesDir = path.resolve(out.home as string, (out.filesDir as string | undefined) ?? 'files');
   out.envFile = file;
+  out.unknownVariables = unknownVariables(merged);
   return Object.freeze(out) as Settings;
+}
+
+/** Prefixes of variables that are not settings but belong to the tooling (test harness, benchmarks). */
+const TOOLING = ['NEXUS_TEST_', 'NEXUS_BENCH_'];
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0]!;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = d[j]!;
+      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return d[b.length]!;
+}
+
+function unknownVariables(env: Env): string[] {
+  const known = new Set(['NEXUS_ENV_FILE', ...Object.values(SPECS).map((s) => s.env)]);
+  return Object.keys(env)
+    .filter((k) => k.startsWith('NEXUS_') && !known.has(k) && !TOOLING.some((p) => k.startsWith(p)))
+    .map((k) => {
+      const near = [...known].map((n) => [n, distance(k, n)] as const).sort((x, y) => x[1] - y[1])[0];
+      return near && near[1] <= 3 ? `${k} (did you mean ${near[0]}?)` : k;
+    });
 }
 
 /** A URL with its password replaced, safe for messages and logs. */

@@ -60,3 +60,8 @@ test('a missing NEXUS_ENV_FILE or a malformed line is an error naming the place'
 test('URLs are redacted in messages', () => {
   assert.equal(redactUrl('postgres://admin:pw@db:5432/nexus'), 'postgres://admin:***@db:5432/nexus');
 });
+
+test('a NEXUS_* variable that is no setting is reported, with the closest setting', () => {
+  const s = loadSettings({ NEXUS_PG_PROT: '5432', NEXUS_SOMETHING_ELSE: 'x', NEXUS_TEST_HOME: '/t', NEXUS_BENCH_OPS: '1' }, dir);
+  assert.deepEqual(s.unknownVariables, ['NEXUS_PG_PROT (did you mean NEXUS_PG_PORT?)', 'NEXUS_SOMETHING_ELSE']);
+});
