@@ -4,4 +4,7 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../src/cli/main.ts');
+// PostgreSQL runs `nexus backup archive-wal` once per WAL segment: that path
+// skips loading every command (src/backup/archive-wal-main.ts).
+if (process.argv[2] === 'backup' && process.argv[3] === 'archive-wal') await import('../src/backup/archive-wal-main.ts');
+else await import('../src/cli/main.ts');

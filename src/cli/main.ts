@@ -12,6 +12,9 @@ import { registerTls } from './commands/tls.ts';
 import { registerEtl } from './commands/etl.ts';
 import { registerDevice } from './commands/device.ts';
 import { registerGuardian } from './commands/guardian.ts';
+import { registerBackup } from './commands/backup.ts';
+import { registerHealth } from './commands/health.ts';
+import { registerReplica } from './commands/replica.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -28,6 +31,9 @@ export function buildProgram(): Command {
   registerEtl(program);
   registerDevice(program);
   registerGuardian(program);
+  registerBackup(program);
+  registerHealth(program);
+  registerReplica(program);
   program.commands.forEach((c) => c.showHelpAfterError());
   return program;
 }

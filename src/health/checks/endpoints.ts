@@ -1,0 +1,42 @@
+// The other services answer over HTTPS: GET <url>/healthz, trusting our CA.
+// Any answer below 500 means the process is up and serving (a 404 from a
+// service without /healthz still proves that); no answer, a TLS error or a
+// 5xx fails.
+
+import https from 'node:https';
+import { existsSync, readFileSync } from 'node:fs';
+import { caCertPath } from '../../tls/index.ts';
+import { result, type CheckContext, type CheckResult } from '../types.ts';
+
+/** The services whose endpoints are watched; others (health itself) are not. */
+export const WATCHED = ['guardian', 'sync'];
+
+export function httpStatus(url: string, ca: Buffer | undefined, timeoutMs = 5_000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ...(ca ? { ca } : {}), timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
+export async function endpointHealth(ctx: CheckContext): Promise<CheckResult[]> {
+  const caFile = caCertPath(ctx.settings.home);
+  const ca = existsSync(caFile) ? readFileSync(caFile) : undefined;
+  const out: CheckResult[] = [];
+  for (const name of WATCHED) {
+    const base = ctx.endpoints[name];
+    if (!base) continue;
+    const t0 = Date.now();
+    try {
+      const code = await httpStatus(`${base}/healthz`, ca);
+      const ms = Date.now() - t0;
+      out.push(result(`endpoint_${name}`, code >= 500 ? 'fail' : 'ok', `${name} at ${base} answered ${code} in ${ms} ms`, ms));
+    } catch (err) {
+      out.push(result(`endpoint_${name}`, 'fail', `${name} at ${base} is unreachable: ${(err as Error).message}`));
+    }
+  }
+  return out;
+}
