@@ -32,6 +32,7 @@ SELECT device_id, greatest(received_at, current_from + interval '1 microsecond')
        device_groups, app_version, change_hash, current_from IS NOT NULL AS has_current
 FROM changed
 WHERE change_hash IS DISTINCT FROM coalesce(prev_hash, current_hash);
+ANALYZE _device_states; -- temp tables get no statistics otherwise, and the joins below depend on them
 
 UPDATE warehouse.dim_device d
 SET valid_to = s.first_from, is_current = false, loaded_txid = pg_current_xact_id()

@@ -22,6 +22,7 @@ SELECT o.version, o.received_at, o.source_name, o.device_id, o.patient_id, o.pay
        END AS reject_code
 FROM warehouse.stg_sync_ops o, bounds b
 WHERE o.txid >= b.lo AND o.txid < b.hi AND o.entity = 'patient';
+ANALYZE _patient_ops; -- temp tables get no statistics otherwise, and the joins below depend on them
 
 INSERT INTO warehouse.quarantine (quarantine_key, model, staging_table, staging_ingest_id, reason_code, reason, raw, received_at)
 SELECT warehouse.stable_key('quarantine', 'dim_entity', p.version::text, p.reject_code),
@@ -50,6 +51,7 @@ WITH valid AS (
 SELECT c.*, greatest(c.received_at, c.current_from + interval '1 microsecond') AS valid_from
 FROM changed c
 WHERE c.change_hash IS DISTINCT FROM coalesce(c.prev_hash, c.current_hash);
+ANALYZE _patient_states; -- temp tables get no statistics otherwise, and the joins below depend on them
 
 UPDATE warehouse.dim_entity d
 SET valid_to = s.first_from, is_current = false, loaded_txid = pg_current_xact_id()

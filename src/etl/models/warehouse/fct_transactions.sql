@@ -15,6 +15,7 @@ SELECT o.*, warehouse.try_timestamptz(o.payload ->> 'started_at') AS started_at,
        warehouse.try_timestamptz(o.payload ->> 'ended_at') AS ended_at
 FROM warehouse.stg_sync_ops o, bounds b
 WHERE o.txid >= b.lo AND o.txid < b.hi AND o.entity = 'session';
+ANALYZE _session_ops; -- temp tables get no statistics otherwise, and the joins below depend on them
 
 CREATE TEMP TABLE _session_rejects ON COMMIT DROP AS
 SELECT s.version, s.received_at, s.payload,
@@ -26,6 +27,7 @@ SELECT s.version, s.received_at, s.payload,
          WHEN s.ended_at < s.started_at THEN 'ended_before_started'
        END AS reject_code
 FROM _session_ops s;
+ANALYZE _session_rejects; -- temp tables get no statistics otherwise, and the joins below depend on them
 
 INSERT INTO warehouse.quarantine (quarantine_key, model, staging_table, staging_ingest_id, reason_code, reason, raw, received_at)
 SELECT warehouse.stable_key('quarantine', 'fct_transactions', r.version::text, r.reject_code),
@@ -97,10 +99,12 @@ LEFT JOIN warehouse.dim_entity e
  AND e.valid_from <= s.received_at AND (e.valid_to IS NULL OR e.valid_to > s.received_at)
 ON CONFLICT (transaction_key) DO NOTHING;
 
--- Sessions that arrived before their patient: bind them now that it exists.
+-- Sessions that arrived before their patient: bind them to its first row
+-- now that it exists. Driven by the (few) unbound rows, one index look-up each.
 UPDATE warehouse.fact_transactions f
-SET entity_key = e.entity_key, loaded_txid = pg_current_xact_id()
-FROM warehouse.dim_entity e
+SET entity_key = (SELECT e.entity_key FROM warehouse.dim_entity e
+                  WHERE e.entity_type = 'patient' AND e.natural_key = f.patient_id::text
+                  ORDER BY e.valid_from LIMIT 1),
+    loaded_txid = pg_current_xact_id()
 WHERE f.entity_key IS NULL
-  AND e.entity_type = 'patient' AND e.natural_key = f.patient_id::text
-  AND e.valid_from = (SELECT min(e2.valid_from) FROM warehouse.dim_entity e2 WHERE e2.entity_type = 'patient' AND e2.natural_key = e.natural_key);
+  AND EXISTS (SELECT 1 FROM warehouse.dim_entity e WHERE e.entity_type = 'patient' AND e.natural_key = f.patient_id::text);
