@@ -19,6 +19,8 @@ export interface RunOptions {
   fullRefresh?: boolean;
   worker?: string;
   log?: Logger;
+  /** Filled by runModels. */
+  sourceColumns?: Map<string, string>;
 }
 
 export interface ModelResult {
@@ -28,6 +30,8 @@ export interface ModelResult {
   ms: number;
   error?: string;
   testFailures?: Array<{ test: string; severity: string; count: number; sample: unknown[] }>;
+  /** Source rows at or beyond the window's end remain: another run is due. */
+  pending?: boolean;
 }
 
 const LOCK_NAMESPACE = 0x4e58; // "NX": advisory lock class for ETL models
@@ -57,6 +61,32 @@ async function record(c: pg.PoolClient, m: Model, r: ModelResult, started: Date,
      VALUES ($1, $2, $3, $4::xid8, $5::xid8, $6, $7, $8, $9, $10)`,
     [m.name, r.status, started, win[0], win[1], r.rows, opts.fullRefresh ?? false, r.error ?? null, r.testFailures?.length ? JSON.stringify(r.testFailures) : null, opts.worker ?? null],
   );
+}
+
+/** The transaction-id column of each source table that has one (staging: txid, warehouse: loaded_txid). */
+async function sourceColumns(c: pg.PoolClient, models: Model[]): Promise<Map<string, string>> {
+  const tables = [...new Set(models.flatMap((m) => m.sources))];
+  const { rows } = await c.query<{ t: string; col: string }>(
+    `SELECT table_schema || '.' || table_name AS t, column_name AS col FROM information_schema.columns
+     WHERE table_schema || '.' || table_name = ANY($1) AND column_name IN ('txid', 'loaded_txid')`,
+    [tables],
+  );
+  return new Map(rows.map((r) => [r.t, r.col]));
+}
+
+/**
+ * Whether rows wait beyond the window's end. A window stops at the oldest
+ * open transaction anywhere in the cluster, so a run held back by an
+ * unrelated long transaction must come again, even if no new data arrives.
+ */
+async function isPending(c: pg.PoolClient, m: Model, hi: string, cols: Map<string, string>): Promise<boolean> {
+  for (const src of m.sources) {
+    const col = cols.get(src);
+    if (!col) continue;
+    const { rows } = await c.query(`SELECT 1 FROM ${qualified(src)} WHERE ${quoteIdent(col)} >= $1::xid8 LIMIT 1`, [hi]);
+    if (rows.length) return true;
+  }
+  return false;
 }
 
 async function runModel(c: pg.PoolClient, m: Model, layerOf: Map<string, Layer>, tests: DataTest[], opts: RunOptions): Promise<ModelResult> {
@@ -99,6 +129,7 @@ async function runModel(c: pg.PoolClient, m: Model, layerOf: Map<string, Layer>,
     const r: ModelResult = { model: m.name, status: 'ok', rows: affected, ms: performance.now() - t0, ...(failures.length ? { testFailures: failures } : {}) };
     await record(c, m, r, started, win, opts);
     await c.query('COMMIT');
+    r.pending = await isPending(c, m, hi, opts.sourceColumns ?? new Map());
     return r;
   } catch (err) {
     await c.query('ROLLBACK').catch(() => undefined);
@@ -131,6 +162,7 @@ export async function runModels(db: DbAccess, opts: RunOptions = {}): Promise<Mo
   const c = await db.pool('nexus_etl').connect();
   const results: ModelResult[] = [];
   try {
+    opts = { ...opts, sourceColumns: await sourceColumns(c, selected) };
     if (opts.fullRefresh) {
       await fullRefresh(c, all, selected.map((m) => m.name));
       // Everything downstream was emptied too, so it is rebuilt in the same pass.

@@ -13,13 +13,18 @@ import { runModels } from './runner.ts';
 import { QUEUE_SCHEMA, workerLogger } from './queue.ts';
 
 const DEBOUNCE = { jobKeyMode: 'preserve_run_at' as const, maxAttempts: 5 };
+const RETRY_MS = 1000;
 
-function etlTask(ctx: ServiceContext, layer: Layer, then?: string): Task {
+function etlTask(ctx: ServiceContext, task: string, layer: Layer, then?: string): Task {
   return async (_payload, helpers) => {
     const results = await runModels(ctx.db, { layers: [layer], worker: `${hostname()}:${process.pid}`, log: ctx.log });
     const bad = results.filter((r) => r.status === 'failed' || r.status === 'test_failed');
     if (then && results.some((r) => r.status === 'ok' && r.rows > 0)) {
       await helpers.addJob(then, {}, { jobKey: then, ...DEBOUNCE });
+    }
+    // Held back by a transaction still open somewhere: come again shortly.
+    if (results.some((r) => r.pending)) {
+      await helpers.addJob(task, {}, { jobKey: task, runAt: new Date(Date.now() + RETRY_MS), ...DEBOUNCE });
     }
     // Failed models are recorded in nexus.etl_runs; the job itself succeeds so
     // it is not retried in a tight loop on data that needs a person.
@@ -41,7 +46,7 @@ function etlService(name: string, task: string, layer: Layer, then?: string): Se
         noHandleSignals: true,
         pollInterval: 1000,
         logger: workerLogger(ctx.log),
-        taskList: { [task]: etlTask(ctx, layer, then) },
+        taskList: { [task]: etlTask(ctx, task, layer, then) },
         crontab: `*/5 * * * * ${task} ?jobKey=${task}&jobKeyMode=preserve_run_at`,
       });
       return { stop: () => runner.stop() };
