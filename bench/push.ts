@@ -13,8 +13,8 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import copyStreams from 'pg-copy-streams';
-import { addDevice, startGuardianServer } from '../src/guardian/index.ts';
-import { caCertPath } from '../src/tls/index.ts';
+import { addDevice } from '../src/guardian/index.ts';
+import { caCertPath, ensureTls } from '../src/tls/index.ts';
 import { freePort } from '../src/db/cluster.ts';
 import { payloadSha256, uuidv7 } from '../src/protocol/index.ts';
 import { barChart, benchEnv, median, percentile, progress, recordResults } from './lib.ts';
@@ -29,15 +29,17 @@ const FILES = num(process.env.NEXUS_BENCH_FILES, 8);
 const FILE_MB = num(process.env.NEXUS_BENCH_FILE_MB, 32);
 
 const env = await benchEnv();
-const guardian = await startGuardianServer({ settings: env.settings, log: env.log, port: 0 });
+await ensureTls(env.home);
 const ca = readFileSync(caCertPath(env.home));
 const agent = new https.Agent({ ca, keepAlive: true, maxSockets: DEVICES * 2 });
-const syncPort = await freePort();
+// Guardian and sync run as their own processes, as in production: the
+// benchmark's client work never stalls them, and sync's memory is its own.
+const [guardianPort, syncPort] = [await freePort(), await freePort()];
+const guardianUrl = `https://127.0.0.1:${guardianPort}`;
 const syncUrl = `https://127.0.0.1:${syncPort}`;
-const server = spawn(process.execPath, ['bin/nexus.js', 'sync'], {
-  env: { PATH: process.env.PATH, ...env.env, NEXUS_SYNC_PORT: String(syncPort), NEXUS_GUARDIAN_URL: guardian.url, NEXUS_CHECK_SOURCE_ADDRESS: 'false', NEXUS_FILE_MAX_BYTES: String(256 * 1024 * 1024) },
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
+const childEnv = { PATH: process.env.PATH, ...env.env, NEXUS_GUARDIAN_PORT: String(guardianPort), NEXUS_SYNC_PORT: String(syncPort), NEXUS_GUARDIAN_URL: guardianUrl, NEXUS_CHECK_SOURCE_ADDRESS: 'false', NEXUS_FILE_MAX_BYTES: String(256 * 1024 * 1024) };
+const guardian = spawn(process.execPath, ['bin/nexus.js', 'guardian'], { env: childEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+const server = spawn(process.execPath, ['bin/nexus.js', 'sync'], { env: childEnv, stdio: ['ignore', 'inherit', 'inherit'] });
 
 function call(base: string, method: string, p: string, body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {
@@ -55,19 +57,20 @@ function call(base: string, method: string, p: string, body?: Buffer, headers: R
 }
 const json = (o: unknown) => Buffer.from(JSON.stringify(o));
 
-async function waitForServer(): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const ok = await call(syncUrl, 'GET', '/v1/openapi.json').then((r) => r.status === 200, () => false);
-    if (ok) return;
+async function waitForServers(): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const sync = await call(syncUrl, 'GET', '/v1/openapi.json').then((r) => r.status === 200, () => false);
+    const guard = await call(guardianUrl, 'GET', '/guardian/v1/health').then((r) => r.status === 200, () => false);
+    if (sync && guard) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error('nexus sync did not start');
+  throw new Error('nexus guardian / nexus sync did not start');
 }
 
 async function enrol(): Promise<{ id: string; token: string }> {
   const added = await addDevice(env.home, { name: `bench-${randomUUID().slice(0, 8)}`, enrollmentTtlHours: 1 });
-  const e = await call(guardian.url, 'POST', '/guardian/v1/enroll', json({ enrollment_code: added.enrollmentCode }), { 'content-type': 'application/json' });
-  const t = await call(guardian.url, 'POST', '/guardian/v1/token', json({ device_id: e.json.device_id, device_secret: e.json.device_secret }), { 'content-type': 'application/json' });
+  const e = await call(guardianUrl, 'POST', '/guardian/v1/enroll', json({ enrollment_code: added.enrollmentCode }), { 'content-type': 'application/json' });
+  const t = await call(guardianUrl, 'POST', '/guardian/v1/token', json({ device_id: e.json.device_id, device_secret: e.json.device_secret }), { 'content-type': 'application/json' });
   return { id: e.json.device_id, token: t.json.access_token };
 }
 
@@ -85,10 +88,16 @@ function sessionOp(seq: number): Record<string, unknown> {
   return { op_id: uuidv7(), seq, entity: 'session', patient_id: patient, entity_id: payload.session_id, schema_version: 1, base_version: null, recorded_at: new Date().toISOString(), payload_sha256: payloadSha256(payload), payload };
 }
 
-async function pushRound(): Promise<{ opsPerSec: number; latencies: number[]; rows: Array<Record<string, unknown>> }> {
+const PER_DEVICE = Math.ceil(OPS / DEVICES / BATCH);
+
+/** Every batch of a round, made (and hashed) before the clock starts. */
+function makeBodies(): Array<Array<Array<Record<string, unknown>>>> {
+  return Array.from({ length: DEVICES }, () => Array.from({ length: PER_DEVICE }, (_, b) => Array.from({ length: BATCH }, (__, i) => sessionOp(b * BATCH + i + 1))));
+}
+
+async function pushRound(bodies: Array<Array<Array<Record<string, unknown>>>>): Promise<{ opsPerSec: number; latencies: number[]; rows: Array<Record<string, unknown>> }> {
   const devices = await Promise.all(Array.from({ length: DEVICES }, enrol));
-  const perDevice = Math.ceil(OPS / DEVICES / BATCH);
-  const bodies = devices.map(() => Array.from({ length: perDevice }, (_, b) => Array.from({ length: BATCH }, (__, i) => sessionOp(b * BATCH + i + 1))));
+  const perDevice = PER_DEVICE;
   const latencies: number[] = [];
   const tick = progress('push', devices.length * perDevice * BATCH);
   let done = 0;
@@ -165,14 +174,14 @@ async function fileRound(round: number, device: { token: string }): Promise<{ up
 }
 
 try {
-  await waitForServer();
+  await waitForServers();
   const push: number[] = [];
   const copy: number[] = [];
   const p50: number[] = [];
   const p99: number[] = [];
   for (let r = 1; r <= ROUNDS; r++) {
     process.stderr.write(`round ${r}/${ROUNDS}\n`);
-    const res = await pushRound();
+    const res = await pushRound(makeBodies());
     push.push(res.opsPerSec);
     p50.push(percentile(res.latencies, 50));
     p99.push(percentile(res.latencies, 99));
@@ -212,9 +221,10 @@ try {
   process.stdout.write(lines.join('\n') + '\n');
   recordResults('Push and file upload', 'npm run bench:push', lines, chart);
 } finally {
-  server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r));
-  await guardian.close();
+  for (const child of [server, guardian]) {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
   agent.destroy();
   await env.close();
 }

@@ -136,7 +136,8 @@ export function registerTus(app: FastifyInstance, deps: FilesDeps): void {
   const sweep = (): void => {
     server.cleanUpExpiredUploads().then(
       (n) => n > 0 && app.log.info({ removed: n }, 'expired tus uploads removed'),
-      (err: unknown) => app.log.warn({ err }, 'could not remove expired tus uploads'),
+      // No upload folder yet means nothing to remove.
+      (err: unknown) => (err as { code?: string }).code !== 'ENOENT' && app.log.warn({ err }, 'could not remove expired tus uploads'),
     );
   };
   const timer = setInterval(sweep, Math.min(expiryMs, 3600_000));
