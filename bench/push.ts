@@ -31,7 +31,12 @@ const FILE_MB = num(process.env.NEXUS_BENCH_FILE_MB, 32);
 const env = await benchEnv();
 await ensureTls(env.home);
 const ca = readFileSync(caCertPath(env.home));
-const agent = new https.Agent({ ca, keepAlive: true, maxSockets: DEVICES * 2 });
+let agent = new https.Agent({ ca, keepAlive: true, maxSockets: DEVICES * 2 });
+/** Fresh connections for each phase: idle keep-alive sockets may have been closed by the servers meanwhile. */
+function freshAgent(): void {
+  agent.destroy();
+  agent = new https.Agent({ ca, keepAlive: true, maxSockets: DEVICES * 2 });
+}
 // Guardian and sync run as their own processes, as in production: the
 // benchmark's client work never stalls them, and sync's memory is its own.
 const [guardianPort, syncPort] = [await freePort(), await freePort()];
@@ -157,6 +162,7 @@ async function fileRound(round: number, device: { token: string }): Promise<{ up
     return { f, sha: createHash('sha256').update(bytes).digest('hex'), bytes };
   });
   const totalMb = FILES * FILE_MB;
+  freshAgent();
   let t0 = performance.now();
   for (const { sha, bytes } of files) {
     const r = await call(syncUrl, 'PUT', `/v1/files/${sha}`, bytes, { 'content-type': 'application/pdf', authorization: `Bearer ${device.token}` });
@@ -181,7 +187,9 @@ try {
   const p99: number[] = [];
   for (let r = 1; r <= ROUNDS; r++) {
     process.stderr.write(`round ${r}/${ROUNDS}\n`);
-    const res = await pushRound(makeBodies());
+    const bodies = makeBodies();
+    freshAgent();
+    const res = await pushRound(bodies);
     push.push(res.opsPerSec);
     p50.push(percentile(res.latencies, 50));
     p99.push(percentile(res.latencies, 99));
@@ -189,6 +197,7 @@ try {
     process.stderr.write(`  push ${Math.round(res.opsPerSec)} ops/s, COPY ${Math.round(copy[copy.length - 1]!)} rows/s\n`);
   }
   const rss = peakRssMb(server.pid!);
+  freshAgent();
   const device = await enrol();
   const uploads: number[] = [];
   const cps: number[] = [];

@@ -157,6 +157,8 @@ const SPECS = {
   syncPort: { env: 'NEXUS_SYNC_PORT', spec: int(0, 65535), default: 8443 },
   pushMaxOps: { env: 'NEXUS_PUSH_MAX_OPS', spec: int(1, 100_000), default: 500 },
   pushMaxBytes: { env: 'NEXUS_PUSH_MAX_BYTES', spec: int(1024, 1024 * 1024 * 1024), default: 8 * 1024 * 1024 },
+  /** Pushes processed at once; more wait before their body is read (memory stays bounded). */
+  pushConcurrency: { env: 'NEXUS_PUSH_CONCURRENCY', spec: int(1, 64), default: 4 },
   /** Guardian's base URL when sync runs alone (`nexus up` passes it on). */
   guardianUrl: { env: 'NEXUS_GUARDIAN_URL', spec: httpUrl, default: undefined as string | undefined },
   /** Mutual TLS: a client certificate from our CA whose subject is the token's sub (§1). */

@@ -75,7 +75,7 @@ export async function buildSyncApp(deps: SyncAppDeps): Promise<FastifyInstance> 
           throw err;
         }
       });
-      registerPushRoute(v1, { pool, files: deps.files, limits });
+      registerPushRoute(v1, { pool, files: deps.files, limits, concurrency: settings.pushConcurrency });
       registerParametersRoute(v1, pool);
       registerPullRoute(v1, pool);
       registerFileRoutes(v1, { settings, db, files: deps.files });

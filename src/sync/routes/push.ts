@@ -10,6 +10,7 @@ import { push, type PushDeps } from '../push.ts';
 import { batchTooLarge } from '../push-batch.ts';
 import { recordSyncRequest } from '../request-log.ts';
 import { PushBody, PushResponse, ProtocolHeader, problemResponses } from '../schemas.ts';
+import { Limiter } from '../limiter.ts';
 
 interface PushTrace {
   requestId: string;
@@ -19,6 +20,7 @@ interface PushTrace {
 }
 
 const traces = new WeakMap<FastifyRequest, PushTrace>();
+const releases = new WeakMap<FastifyRequest, () => void>();
 
 function traceOf(req: FastifyRequest): PushTrace {
   let t = traces.get(req);
@@ -29,9 +31,17 @@ function traceOf(req: FastifyRequest): PushTrace {
   return t;
 }
 
-export function registerPushRoute(app: FastifyInstance, deps: PushDeps): void {
+export function registerPushRoute(app: FastifyInstance, deps: PushDeps & { concurrency: number }): void {
   const { limits } = deps;
+  const limiter = new Limiter(deps.concurrency);
+  const release = (req: FastifyRequest) => releases.get(req)?.();
   app.post('/sync/push', {
+    // Runs after the token check, before the body is read.
+    onRequest: async (req) => {
+      releases.set(req, await limiter.acquire());
+    },
+    onResponse: async (req) => release(req),
+    onRequestAbort: async (req) => release(req),
     bodyLimit: limits.maxBytes + 1, // ours below answers first, with the protocol's code
     // The body is judged by push-batch.ts and op-validate.ts (see schemas.ts).
     validatorCompiler: () => () => true,
