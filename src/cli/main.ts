@@ -15,6 +15,8 @@ import { registerGuardian } from './commands/guardian.ts';
 import { registerBackup } from './commands/backup.ts';
 import { registerHealth } from './commands/health.ts';
 import { registerReplica } from './commands/replica.ts';
+import { registerCrawl } from './commands/crawl.ts';
+import { registerImport } from './commands/import.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -34,6 +36,8 @@ export function buildProgram(): Command {
   registerBackup(program);
   registerHealth(program);
   registerReplica(program);
+  registerCrawl(program);
+  registerImport(program);
   program.commands.forEach((c) => c.showHelpAfterError());
   return program;
 }

@@ -28,27 +28,7 @@ export function workerLogger(log: Logger): WorkerLogger {
 
 export async function migrateQueue(db: DbAccess, log: Logger): Promise<void> {
   await runMigrations({ connectionString: db.url('nexus_owner'), schema: QUEUE_SCHEMA, logger: workerLogger(log) });
-  const c = await db.connect('nexus_owner');
-  try {
-    await c.query(`GRANT USAGE ON SCHEMA ${QUEUE_SCHEMA} TO nexus_etl`);
-    await c.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${QUEUE_SCHEMA} TO nexus_etl`);
-    await c.query(`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA ${QUEUE_SCHEMA} TO nexus_etl`);
-    await c.query(`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${QUEUE_SCHEMA} TO nexus_etl`);
-    // graphile-worker turns on row-level security for its private tables, which
-    // hides every row from roles other than the owner: let the workers' role in.
-    await c.query(`DO $$
-      DECLARE t regclass;
-      BEGIN
-        FOR t IN SELECT c.oid::regclass FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                 WHERE n.nspname = '${QUEUE_SCHEMA}' AND c.relkind = 'r' AND c.relrowsecurity LOOP
-          IF NOT EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = t AND polname = 'nexus_etl_workers') THEN
-            EXECUTE format('CREATE POLICY nexus_etl_workers ON %s TO nexus_etl USING (true) WITH CHECK (true)', t);
-          END IF;
-        END LOOP;
-      END $$`);
-  } finally {
-    await c.end();
-  }
+  await grantQueueTo(db, 'nexus_etl');
 }
 
 /** Asks for a debounced ETL run (the same call the sync API makes). */
@@ -57,11 +37,13 @@ export async function requestEtl(db: DbAccess): Promise<void> {
 }
 
 /**
- * Lets another worker role onto the queue with the rights nexus_etl has
- * (nexus_crawl's runners fetch and complete their own jobs). Run at setup,
- * after migrateQueue; idempotent.
+ * Lets a worker role onto the queue (nexus_etl, and nexus_crawl whose runners
+ * fetch and complete their own jobs). graphile-worker turns on row-level
+ * security for its private tables, which hides every row from roles other
+ * than the owner, hence a policy per role. Run at setup, after the queue's
+ * migrations; idempotent.
  */
-export async function grantQueueTo(db: DbAccess, role: 'nexus_crawl'): Promise<void> {
+export async function grantQueueTo(db: DbAccess, role: 'nexus_etl' | 'nexus_crawl'): Promise<void> {
   const c = await db.connect('nexus_owner');
   const policy = `${role}_workers`;
   try {
