@@ -17,6 +17,7 @@ import { registerHealth } from './commands/health.ts';
 import { registerReplica } from './commands/replica.ts';
 import { registerCrawl } from './commands/crawl.ts';
 import { registerImport } from './commands/import.ts';
+import { registerClarity } from './commands/clarity.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerReplica(program);
   registerCrawl(program);
   registerImport(program);
+  registerClarity(program);
   program.commands.forEach((c) => c.showHelpAfterError());
   return program;
 }

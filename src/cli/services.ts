@@ -6,12 +6,18 @@ import type { ServiceDefinition } from '../core/service.ts';
 import { guardianService } from '../guardian/index.ts';
 import { etlMartsService, etlStagingService } from '../etl/service.ts';
 import { syncService } from '../sync/service.ts';
+import { crawlService } from '../crawl/service.ts';
+import { clarityService } from '../clarity/service.ts';
 import { backupService } from '../backup/service.ts';
 import { healthService } from '../health/service.ts';
-import { crawlService } from '../crawl/service.ts';
 
-// sync after guardian: it verifies tokens against the Guardian started before it.
-export const SERVICES: ServiceDefinition[] = [guardianService, syncService, etlStagingService, etlMartsService];
-// health last: it watches the endpoints of the services started before it.
-SERVICES.push(crawlService);
-SERVICES.push(backupService, healthService);
+export const SERVICES: ServiceDefinition[] = [
+  guardianService,
+  syncService, // after guardian: it verifies tokens against the Guardian started before it
+  etlStagingService,
+  etlMartsService,
+  crawlService,
+  clarityService,
+  backupService,
+  healthService, // last: it watches the endpoints of the services started before it
+];

@@ -3,6 +3,7 @@
 // which every route passes the token check first. Routes are thin; the
 // domain logic is in push.ts, parameters.ts and ./files.
 
+import path from 'node:path';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../core/log.ts';
@@ -18,6 +19,7 @@ import { registerTus } from './files/tus.ts';
 import { registerPushRoute } from './routes/push.ts';
 import { registerParametersRoute } from './routes/parameters.ts';
 import { registerPullRoute } from './routes/pull.ts';
+import { registerImportRoutes } from '../imports/http.ts';
 import type { PushLimits } from './push-batch.ts';
 
 export interface SyncAppDeps {
@@ -59,6 +61,10 @@ export async function buildSyncApp(deps: SyncAppDeps): Promise<FastifyInstance> 
   });
   // Public on purpose: it describes the API and holds no data.
   app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  // Manual and API imports (an administrator's token, not a device's): the
+  // same HTTPS server, outside the device-token scope.
+  registerImportRoutes(app, { db, token: settings.importToken, maxBytes: settings.importMaxBytes, tmpDir: path.join(settings.home, 'imports-tmp') });
 
   const pool = db.pool('nexus_sync');
   await app.register(

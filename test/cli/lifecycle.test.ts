@@ -69,7 +69,7 @@ test('a configured port that is taken is named with the variable to change', asy
 
 test('nexus up brings everything up, writes endpoints.json, and on SIGTERM stops and removes it', async (t) => {
   const home = tempHome();
-  const child = startNexus(['up'], { NEXUS_HOME: home, NEXUS_PG_DURABLE: 'false', NEXUS_GUARDIAN_PORT: '0', NEXUS_SYNC_PORT: '0', NEXUS_HEALTH_PORT: '0' });
+  const child = startNexus(['up'], { NEXUS_HOME: home, NEXUS_PG_DURABLE: 'false', NEXUS_GUARDIAN_PORT: '0', NEXUS_SYNC_PORT: '0', NEXUS_HEALTH_PORT: '0', NEXUS_CLARITY_PORT: '0' });
   t.after(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
     rmSync(path.dirname(home), { recursive: true, force: true });

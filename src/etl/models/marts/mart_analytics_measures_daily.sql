@@ -1,0 +1,41 @@
+-- model: mart_analytics_measures_daily
+-- kind: incremental
+-- sources: warehouse.fact_transactions
+-- depends_on: mart_analytics_sessions, mart_analytics_sessions_daily
+-- targets: mart_analytics.measures_daily
+-- Readings per day × device × measure, and how many fell outside the
+-- parameter `alerts.thresholds` ({"pulse_bpm": [low, high], …}). The
+-- thresholds apply when a day is built: after changing them, rebuild with
+-- `nexus etl run --full-refresh --models mart_analytics_measures_daily`.
+
+CREATE TEMP TABLE _touched_measure_days ON COMMIT DROP AS
+WITH bounds AS (
+  SELECT current_setting('nexus.etl_from')::xid8 AS lo, current_setting('nexus.etl_to')::xid8 AS hi
+), sessions AS (
+  SELECT DISTINCT t.session_id FROM warehouse.fact_transactions t, bounds b WHERE t.loaded_txid >= b.lo AND t.loaded_txid < b.hi
+)
+SELECT DISTINCT coalesce(t.started_at, t.received_at)::date AS session_date, d.device_id
+FROM warehouse.fact_transactions t JOIN sessions USING (session_id) JOIN warehouse.dim_device d ON d.device_key = t.device_key;
+
+DELETE FROM mart_analytics.measures_daily x USING _touched_measure_days k
+WHERE x.session_date = k.session_date AND x.device_id = k.device_id;
+
+WITH thresholds AS (
+  SELECT t.key AS measure, warehouse.try_numeric(t.value -> 0) AS low, warehouse.try_numeric(t.value -> 1) AS high
+  FROM nexus.parameters p, jsonb_each(p.value) t
+  WHERE p.key = 'alerts.thresholds' AND jsonb_typeof(p.value) = 'object' AND jsonb_typeof(t.value) = 'array'
+), readings AS (
+  SELECT s.session_date, s.device_id, m.measure, m.value
+  FROM mart_analytics.sessions s
+  JOIN _touched_measure_days k ON k.session_date = s.session_date AND k.device_id = s.device_id
+  CROSS JOIN LATERAL (VALUES ('pulse_bpm', s.pulse_bpm), ('systolic_mmhg', s.systolic_mmhg), ('diastolic_mmhg', s.diastolic_mmhg),
+    ('temperature_c', s.temperature_c), ('spo2_pct', s.spo2_pct), ('weight_kg', s.weight_kg),
+    ('blood_glucose_mgdl', s.blood_glucose_mgdl), ('pain_score', s.pain_score)) AS m(measure, value)
+  WHERE m.value IS NOT NULL
+)
+INSERT INTO mart_analytics.measures_daily (session_date, device_id, measure, reading_count, value_sum, value_min, value_max,
+                                           low_threshold, high_threshold, outside_count)
+SELECT r.session_date, r.device_id, r.measure, count(*), sum(r.value), min(r.value), max(r.value), th.low, th.high,
+       count(*) FILTER (WHERE r.value < th.low OR r.value > th.high)
+FROM readings r LEFT JOIN thresholds th USING (measure)
+GROUP BY r.session_date, r.device_id, r.measure, th.low, th.high;
