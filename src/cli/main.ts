@@ -12,6 +12,8 @@ import { registerTls } from './commands/tls.ts';
 import { registerEtl } from './commands/etl.ts';
 import { registerDevice } from './commands/device.ts';
 import { registerGuardian } from './commands/guardian.ts';
+import { registerPeer } from './commands/peer.ts';
+import { registerGate } from './commands/gate.ts';
 import { registerBackup } from './commands/backup.ts';
 import { registerHealth } from './commands/health.ts';
 import { registerReplica } from './commands/replica.ts';
@@ -34,6 +36,8 @@ export function buildProgram(): Command {
   registerEtl(program);
   registerDevice(program);
   registerGuardian(program);
+  registerPeer(program);
+  registerGate(program);
   registerBackup(program);
   registerHealth(program);
   registerReplica(program);

@@ -3,7 +3,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { NexusError, usageError } from '../core/errors.ts';
-import { ADDRESS_POOLS, allocateAddress, type AddressPool } from './pool.ts';
+import { ADDRESS_POOLS, allocateAddress, takenAddresses, type AddressPool } from './pool.ts';
 import { enrollmentCodeHash, newEnrollmentCode } from './secrets.ts';
 import { readRegistry, updateRegistry, type DeviceRecord, type DeviceStatus, type Registry } from './store.ts';
 
@@ -46,6 +46,8 @@ export interface AddDeviceOptions {
   /** Lifetime of the enrolment code (the NEXUS_ENROLLMENT_TTL_HOURS setting). */
   enrollmentTtlHours: number;
   pool?: AddressPool;
+  /** The device's WireGuard public key (base64 of 32 bytes); the caller checks it. */
+  wgPublicKey?: string | null;
   now?: Date;
 }
 
@@ -67,20 +69,28 @@ function byName(registry: Registry, name: string): DeviceRecord | undefined {
   return registry.devices.find((d) => d.name.toLowerCase() === key);
 }
 
+/** Device and peer names share one namespace: each becomes a DNS name on the gate. */
+export function nameTaken(registry: Registry, name: string): boolean {
+  const key = name.toLowerCase();
+  return !!byName(registry, name) || (registry.peers ?? []).some((p) => p.name.toLowerCase() === key);
+}
+
+export { checkName };
+
 export async function addDevice(home: string, opts: AddDeviceOptions): Promise<AddedDevice> {
   const name = checkName('device', opts.name);
   const groups = [...new Set((opts.groups?.length ? opts.groups : [DEFAULT_GROUP]).map((g) => checkName('group', g)))];
   const now = opts.now ?? new Date();
   const enrollmentCode = newEnrollmentCode();
   const device = await updateRegistry(home, (registry) => {
-    if (byName(registry, name)) {
-      throw usageError('device_exists', `A device named "${name}" already exists (device names are unique, also after revocation).`);
+    if (nameTaken(registry, name)) {
+      throw usageError('device_exists', `A device or peer named "${name}" already exists (names are unique, also after revocation).`);
     }
     const record: DeviceRecord = {
       device_id: randomUUID(),
       name,
       groups,
-      wg_ip: allocateAddress(registry.devices.map((d) => d.wg_ip), opts.pool ?? ADDRESS_POOLS.field),
+      wg_ip: allocateAddress(takenAddresses(registry), opts.pool ?? ADDRESS_POOLS.field),
       status: 'pending',
       secret: null,
       enrollment: {
@@ -92,7 +102,8 @@ export async function addDevice(home: string, opts: AddDeviceOptions): Promise<A
       enrolled_at: null,
       revoked_at: null,
       reported_name: null,
-      wg_public_key: null,
+      wg_public_key: opts.wgPublicKey ?? null,
+      released_at: null,
     };
     registry.devices.push(record);
     return record;

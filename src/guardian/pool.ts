@@ -4,6 +4,7 @@
 // gate issue registers servers and dev machines.
 
 import { NexusError } from '../core/errors.ts';
+import type { Registry } from './store.ts';
 
 export interface AddressPool {
   /** The first three octets, e.g. `10.10.0`. */
@@ -21,6 +22,14 @@ export const ADDRESS_POOLS = {
 export type PoolName = keyof typeof ADDRESS_POOLS;
 
 /**
+ * Every address on record that has not been released explicitly: revoked
+ * devices and peers keep theirs until `nexus peer release`.
+ */
+export function takenAddresses(registry: Registry): string[] {
+  return [...registry.devices, ...(registry.peers ?? [])].filter((r) => !r.released_at).map((r) => r.wg_ip);
+}
+
+/**
  * The lowest free address of the pool. `taken` holds every address on
  * record, revoked devices included: a revoked device's address stays
  * reserved so that stale peers, firewall rules and logs never point at a new
@@ -35,7 +44,7 @@ export function allocateAddress(taken: Iterable<string>, pool: AddressPool, pool
   const size = pool.last - pool.first + 1;
   throw new NexusError(
     'address_pool_exhausted',
-    `The ${poolName} address pool ${pool.prefix}.${pool.first}–${pool.last} is full (${size} addresses, revoked devices keep theirs).`,
+    `The ${poolName} address pool ${pool.prefix}.${pool.first}–${pool.last} is full (${size} addresses; revoked peers keep theirs until "nexus peer release <name>").`,
     { status: 409, extra: { pool: poolName, size } },
   );
 }

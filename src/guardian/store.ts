@@ -35,13 +35,34 @@ export interface DeviceRecord {
   revoked_at: string | null;
   /** The name the device gave itself at enrolment (informational). */
   reported_name: string | null;
-  /** The device's WireGuard public key, once known (the gate issue sets it). */
+  /** The device's WireGuard public key (given, or made at `device add`; the private key is never stored). */
   wg_public_key: string | null;
+  /** Set by `nexus peer release`: the address is free again (revoked devices only). */
+  released_at?: string | null;
+}
+
+/** A VPN peer that is not a field device: servers and dev machines (no enrolment, no tokens). */
+export type PeerRole = 'server' | 'dev';
+export type PeerStatus = 'active' | 'revoked';
+
+export interface PeerRecord {
+  peer_id: string;
+  /** Unique across devices and peers (it becomes a DNS name). */
+  name: string;
+  role: PeerRole;
+  wg_ip: string;
+  wg_public_key: string;
+  status: PeerStatus;
+  created_at: string;
+  revoked_at: string | null;
+  released_at: string | null;
 }
 
 export interface Registry {
   format: number;
   devices: DeviceRecord[];
+  /** Servers and dev machines; absent in registries written before the gate managed them. */
+  peers?: PeerRecord[];
 }
 
 export function guardianDir(home: string): string {
@@ -68,7 +89,7 @@ function isRegistry(v: unknown): v is Registry {
 }
 
 export function readRegistry(home: string): Registry {
-  return readJsonFile(registryPath(home), () => ({ format: REGISTRY_FORMAT, devices: [] }), isRegistry);
+  return readJsonFile<Registry>(registryPath(home), () => ({ format: REGISTRY_FORMAT, devices: [] }), isRegistry);
 }
 
 export function writeRegistry(home: string, registry: Registry): void {

@@ -1,20 +1,38 @@
-// A device's WireGuard client config, minimal for now: the address and the
-// gate's endpoint. The gate issue adds the key pair, the gate's public key,
-// DNS and the QR code; until then the key lines are placeholders.
+// A peer's WireGuard client config. The gate (src/gate) supplies the key
+// pair and the gate's public key; a line whose value is unknown stays a
+// comment, so the file always parses (`wg-quick strip`) and says what is
+// missing.
 
 import type { DeviceSummary } from './devices.ts';
 
 export const VPN_NETWORK = '10.10.0.0/24';
 
-export function renderWireguardConfig(device: Pick<DeviceSummary, 'name' | 'device_id' | 'wg_ip'>, gateEndpoint: string | undefined): string {
+export interface ClientConfigOptions {
+  /** Shown once, never stored: present only in the config printed at `add`. */
+  privateKey?: string;
+  gatePublicKey?: string;
+  /** The gate's tunnel address, which runs dnsmasq for the internal zone. */
+  dns?: string;
+  /** Search domain after the DNS server (the internal zone). */
+  dnsZone?: string;
+  label?: string;
+}
+
+export function renderWireguardConfig(
+  device: Pick<DeviceSummary, 'name' | 'wg_ip'> & { device_id?: string },
+  gateEndpoint: string | undefined,
+  opts: ClientConfigOptions = {},
+): string {
+  const dns = opts.dns ? [opts.dns, ...(opts.dnsZone ? [opts.dnsZone] : [])].join(', ') : undefined;
   return [
-    `# Nexus field device ${device.name} (${device.device_id})`,
+    `# Nexus ${opts.label ?? 'field device'} ${device.name}${device.device_id ? ` (${device.device_id})` : ''}`,
     '[Interface]',
     `Address = ${device.wg_ip}/32`,
-    '# PrivateKey = <the device key; filled in when the gate manages WireGuard keys>',
+    opts.privateKey ? `PrivateKey = ${opts.privateKey}` : '# PrivateKey = <the key pair was made elsewhere or shown once at add; it is never stored>',
+    ...(dns ? [`DNS = ${dns}`] : []),
     '',
     '[Peer]',
-    '# PublicKey = <the gate key; filled in when the gate manages WireGuard keys>',
+    opts.gatePublicKey ? `PublicKey = ${opts.gatePublicKey}` : '# PublicKey = <the gate key; run `nexus gate render` on the gate>',
     gateEndpoint ? `Endpoint = ${gateEndpoint}` : '# Endpoint = <set NEXUS_GATE_ENDPOINT to the gate\u2019s host:port>',
     `AllowedIPs = ${VPN_NETWORK}`,
     'PersistentKeepalive = 25',

@@ -54,7 +54,8 @@ test('10 parallel `nexus device add` processes: 10 devices, 10 distinct addresse
   const registry = JSON.parse(readFileSync(registryPath(home), 'utf8')) as { devices: Array<{ wg_ip: string; device_id: string }> };
   assert.equal(registry.devices.length, 10);
   assert.deepEqual(new Set(registry.devices.map((d) => d.wg_ip)), new Set(printed.map((p) => p.wg_ip)));
-  assert.deepEqual(readdirSync(guardianDir(home)).sort(), ['registry.json']);
+  // wg-gate.key: the gate's WireGuard key, made once (under the lock) by the first `device add`.
+  assert.deepEqual(readdirSync(guardianDir(home)).sort(), ['registry.json', 'wg-gate.key']);
 });
 
 test('in-process concurrency: 20 parallel adds in one process, all kept', async () => {

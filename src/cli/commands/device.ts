@@ -4,7 +4,8 @@
 
 import type { Command } from 'commander';
 import { getRuntime } from '../runtime.ts';
-import { addDevice, listDevices, renderWireguardConfig, revokeDevice, type DeviceSummary } from '../../guardian/index.ts';
+import { listDevices, revokeDevice, type DeviceSummary } from '../../guardian/index.ts';
+import { addGateDevice, qrTerminal, writeQrPng } from '../../gate/index.ts';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -23,15 +24,15 @@ export function registerDevice(program: Command): void {
     .command('add <name>')
     .description('register a device: VPN address, WireGuard config and a one-time enrolment code')
     .option('--group <group>', 'group the device belongs to (repeatable; default: default)', collect, [] as string[])
+    .option('--public-key <key>', "the device's WireGuard public key (otherwise a key pair is made and its private key shown once)")
+    .option('--qr <file.png>', 'also write the WireGuard config as a QR code PNG (holds the private key: 0600)')
     .option('--json', 'print JSON')
-    .action(async (name: string, opts: { group: string[]; json?: boolean }) => {
+    .action(async (name: string, opts: { group: string[]; publicKey?: string; qr?: string; json?: boolean }) => {
       const { settings } = getRuntime();
-      const { device: d, enrollmentCode } = await addDevice(settings.home, {
-        name,
-        groups: opts.group,
-        enrollmentTtlHours: settings.enrollmentTtlHours,
-      });
-      const wireguard_config = renderWireguardConfig(d, settings.gateEndpoint);
+      const added = await addGateDevice(settings, { name, groups: opts.group, ...(opts.publicKey !== undefined ? { publicKey: opts.publicKey } : {}) });
+      const { device: d, enrollmentCode } = added;
+      const wireguard_config = added.config;
+      if (opts.qr) await writeQrPng(opts.qr, wireguard_config);
       if (opts.json) {
         printJson({ device_id: d.device_id, name: d.name, wg_ip: d.wg_ip, enrollment_code: enrollmentCode, wireguard_config });
         return;
@@ -41,8 +42,10 @@ export function registerDevice(program: Command): void {
           `device ${d.name} registered: ${d.device_id}, VPN address ${d.wg_ip}, groups ${d.groups.join(', ')}`,
           `enrolment code (shown once, valid until ${d.enrollment_expires_at}): ${enrollmentCode}`,
           '',
-          'WireGuard config:',
+          added.privateKey ? 'WireGuard config (its private key is shown only now; Guardian keeps the public key):' : 'WireGuard config:',
           wireguard_config,
+          ...(added.privateKey ? [await qrTerminal(wireguard_config)] : []),
+          ...(opts.qr ? [`QR code written to ${opts.qr}`, ''] : []),
         ].join('\n'),
       );
     });
