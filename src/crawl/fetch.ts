@@ -3,10 +3,14 @@
 // validators, and retries with capped exponential backoff on network errors,
 // 408, 429 and 5xx (Retry-After honoured, within the cap).
 
-import { request, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { NexusError } from '../core/errors.ts';
 import type { CrawlSource } from './config.ts';
 import { hostLimiter } from './limiter.ts';
+
+// Our own agent, never the global one: on Node 22+ the global dispatcher may be
+// the runtime's bundled undici (a newer major), which refuses maxRedirections.
+const defaultAgent = new Agent();
 
 export const USER_AGENT = 'NexusCrawler/1.0 (+self-hosted; robots.txt respected)';
 
@@ -79,7 +83,7 @@ async function once(url: string, opts: FetchOptions): Promise<Fetched & { attemp
       maxRedirections: 5,
       headersTimeout: limits.timeout_ms,
       bodyTimeout: limits.timeout_ms,
-      ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
+      dispatcher: opts.dispatcher ?? defaultAgent,
     });
     const headers = flatHeaders(res.headers);
     if (RETRY_STATUS.has(res.statusCode)) {
