@@ -44,7 +44,8 @@ const guardianUrl = `https://127.0.0.1:${guardianPort}`;
 const syncUrl = `https://127.0.0.1:${syncPort}`;
 const childEnv = { PATH: process.env.PATH, ...env.env, NEXUS_GUARDIAN_PORT: String(guardianPort), NEXUS_SYNC_PORT: String(syncPort), NEXUS_GUARDIAN_URL: guardianUrl, NEXUS_CHECK_SOURCE_ADDRESS: 'false', NEXUS_FILE_MAX_BYTES: String(256 * 1024 * 1024) };
 const guardian = spawn(process.execPath, ['bin/nexus.js', 'guardian'], { env: childEnv, stdio: ['ignore', 'inherit', 'inherit'] });
-const server = spawn(process.execPath, ['bin/nexus.js', 'sync'], { env: childEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+// The heap cap of deploy/systemd/nexus-sync.service, as in production.
+const server = spawn(process.execPath, ['bin/nexus.js', 'sync'], { env: { ...childEnv, NODE_OPTIONS: '--max-old-space-size=192' }, stdio: ['ignore', 'inherit', 'inherit'] });
 
 function call(base: string, method: string, p: string, body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {
