@@ -17,6 +17,7 @@ import { registerGate } from './commands/gate.ts';
 import { registerBackup } from './commands/backup.ts';
 import { registerHealth } from './commands/health.ts';
 import { registerReplica } from './commands/replica.ts';
+import { registerField } from './commands/field.ts';
 import { registerCrawl } from './commands/crawl.ts';
 import { registerImport } from './commands/import.ts';
 import { registerClarity } from './commands/clarity.ts';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerBackup(program);
   registerHealth(program);
   registerReplica(program);
+  registerField(program);
   registerCrawl(program);
   registerImport(program);
   registerClarity(program);
