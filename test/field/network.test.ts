@@ -108,7 +108,7 @@ test('tokens expiring during a long sync are renewed (401 → new token → retr
   await assertExactlyOnce(s, a, 30);
 });
 
-test('the sync server restarts in the middle of a sync: the client backs off, retries, and finishes', async () => {
+test('the sync server restarts in the middle of a sync: the client backs off, retries, and finishes', async (t) => {
   const port = s.sync.port;
   let pushes = 0;
   let restarted: Promise<void> | undefined;
@@ -120,6 +120,9 @@ test('the sync server restarts in the middle of a sync: the client backs off, re
         restarted = (async () => {
           await new Promise((r) => setTimeout(r, 600));
           s.sync = await startSyncServer({ settings: s.settings, log: createLogger('error'), db: s.t.db, guardianUrl: s.guardian.url, port });
+          // The stack closes the server it started; this one is ours to close.
+          const restartedServer = s.sync;
+          t.after(() => restartedServer.close());
         })();
       }
       return s.http.request(req);
