@@ -65,7 +65,9 @@ try {
   process.stderr.write(`test cluster: PostgreSQL ${cluster!.binaries.version} (${cluster!.binaries.origin}) in ${home}, ready in ${Date.now() - t0} ms\n`);
 
   code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+    // A file that leaves a handle open must not hang CI: exit once its tests are
+    // done; no single test may run longer than ten minutes.
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', '--test-timeout=600000', ...files], {
       stdio: 'inherit',
       cwd: root,
       env: { ...process.env, NEXUS_TEST_HOME: home },
