@@ -3,19 +3,9 @@
 // Seeded, so a failure can be replayed.
 
 import { payloadSha256 } from '../../src/protocol/index.ts';
+import { rng, type Rng as Rand } from '../../src/field-sim/data.ts';
 
-export type Rand = () => number;
-
-export function rng(seed: number): Rand {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng, type Rand };
 
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
