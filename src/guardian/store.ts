@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../core/files.ts';
-import { withLock } from './lock.ts';
+import { withLock } from '../core/lock.ts';
 import { CachedJsonFile, readJsonFile } from './json-file.ts';
 import type { SecretHash } from './secrets.ts';
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { ensureHomeDir, writeFileAtomic } from '../core/files.ts';
+import { withLock } from '../core/lock.ts';
 import { NexusError } from '../core/errors.ts';
 import type { TlsMaterial } from '../core/http.ts';
 import { createCa, createServerCert, signClientCsr, type KeyAndCert } from './ca.ts';
@@ -61,6 +62,12 @@ export async function ensureTls(home: string, sans: string[] = []): Promise<TlsI
   ensureHomeDir(home);
   mkdirSync(tlsDir(home), { recursive: true, mode: 0o700 });
   const all = [...new Set([...sans, ...DEFAULT_SANS].map((s) => s.trim()).filter(Boolean))];
+  // Services start together (`nexus up`, an HA pair sharing a copied home):
+  // one creates the authority, the others find it.
+  return withLock(path.join(tlsDir(home), '.lock'), () => ensureTlsLocked(f, home, all), { timeoutMs: 60_000 });
+}
+
+async function ensureTlsLocked(f: ReturnType<typeof files>, home: string, all: string[]): Promise<TlsInitResult> {
   let caCreated = false;
   if (!existsSync(f.caCert)) {
     const ca = await createCa();

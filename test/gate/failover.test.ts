@@ -31,6 +31,7 @@ const nodes = [1, 2].map((n) => ({
   dir: path.join(work, `node${n}`),
   wg: undefined as WgInterface | undefined,
   cfg: undefined as GateConfig | undefined,
+  guardian: undefined as (ChildProcess & { log: () => string }) | undefined,
 }));
 const children: ChildProcess[] = [];
 
@@ -87,11 +88,14 @@ before(async () => {
     node.wg = await createWgInterface(node.ns, node.cfg.wgInterface);
     await wgSetconf(node.ns, node.cfg.wgInterface, await stripConfig(path.join(node.dir, 'wg0.conf')));
     await inNetns(node.ns, 'ip', ['link', 'set', node.cfg.wgInterface, 'up']);
-    start(node.ns, [process.execPath, NEXUS_BIN, 'guardian'], childEnv({ NEXUS_HOME: home, NEXUS_GUARDIAN_HOST: '127.0.0.1', NEXUS_GUARDIAN_PORT: '8444' }));
+    node.guardian = start(node.ns, [process.execPath, NEXUS_BIN, 'guardian'], childEnv({ NEXUS_HOME: home, NEXUS_GUARDIAN_HOST: '127.0.0.1', NEXUS_GUARDIAN_PORT: '8444' }));
     start(node.ns, ['dnsmasq', '-k', `--conf-file=${path.join(node.dir, 'dnsmasq.conf')}`, `--pid-file=${path.join(node.dir, 'dnsmasq.pid')}`]);
   }
   for (const node of nodes) {
-    await until(`Guardian in ${node.ns}`, async () => (await inNetns(node.ns, 'curl', ['-fsk', '--max-time', '2', 'https://127.0.0.1:8444/guardian/v1/health'])).code === 0, 90_000);
+    await until(`Guardian in ${node.ns}`, async () => (await inNetns(node.ns, 'curl', ['-fsk', '--max-time', '2', 'https://127.0.0.1:8444/guardian/v1/health'])).code === 0, 90_000)
+      .catch((err: Error) => {
+        throw new Error(`${err.message}; its output:\n${node.guardian!.log()}`);
+      });
   }
   for (const node of nodes) {
     start(node.ns, ['keepalived', '-n', '-l', '-P', '-f', path.join(node.dir, 'keepalived.conf'), '-p', path.join(node.dir, 'keepalived.pid'), '-r', path.join(node.dir, 'vrrp.pid')]);

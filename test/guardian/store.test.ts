@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { addDevice, allocateAddress, ADDRESS_POOLS, ensureSigningKey, keysPath, readRegistry, registryPath, revokeDevice } from '../../src/guardian/index.ts';
-import { withLock } from '../../src/guardian/lock.ts';
+import { withLock } from '../../src/core/lock.ts';
 import { lockPath, guardianDir } from '../../src/guardian/store.ts';
 import { nexus } from '../helpers/cli.ts';
 import { tempHome } from './helpers.ts';

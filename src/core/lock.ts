@@ -1,6 +1,6 @@
-// A cross-process lock on Guardian's files: `nexus device add` (a short CLI
-// process) and the running server both read-modify-write registry.json, and
-// neither may lose the other's change. An O_EXCL lock file is the portable
+// A cross-process lock on files several nexus processes change: `nexus device
+// add` and the running Guardian both read-modify-write registry.json; two
+// services starting at once must not both create the TLS authority. An O_EXCL lock file is the portable
 // primitive; a lock left by a crashed process (dead pid on this host, or
 // older than any real critical section) is broken so the gate never wedges.
 
@@ -8,7 +8,7 @@ import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unli
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NexusError } from '../core/errors.ts';
+import { NexusError } from './errors.ts';
 
 export interface LockOptions {
   /** Give up after this long (ms). */
@@ -63,7 +63,7 @@ async function acquire(lockFile: string, timeoutMs: number, staleMs: number): Pr
     }
     breakIfStale(lockFile, staleMs);
     if (Date.now() > deadline) {
-      throw new NexusError('store_locked', `Guardian's store is locked (${lockFile}); another nexus process holds it. Try again.`, {
+      throw new NexusError('store_locked', `${lockFile} is held by another nexus process; try again.`, {
         status: 503,
       });
     }
