@@ -9,13 +9,7 @@
 -- `nexus etl run --full-refresh --models mart_analytics_measures_daily`.
 
 CREATE TEMP TABLE _touched_measure_days ON COMMIT DROP AS
-WITH bounds AS (
-  SELECT current_setting('nexus.etl_from')::xid8 AS lo, current_setting('nexus.etl_to')::xid8 AS hi
-), sessions AS (
-  SELECT DISTINCT t.session_id FROM warehouse.fact_transactions t, bounds b WHERE t.loaded_txid >= b.lo AND t.loaded_txid < b.hi
-)
-SELECT DISTINCT coalesce(t.started_at, t.received_at)::date AS session_date, d.device_id
-FROM warehouse.fact_transactions t JOIN sessions USING (session_id) JOIN warehouse.dim_device d ON d.device_key = t.device_key;
+SELECT * FROM warehouse.session_days_touched(current_setting('nexus.etl_from')::xid8, current_setting('nexus.etl_to')::xid8);
 
 DELETE FROM mart_analytics.measures_daily x USING _touched_measure_days k
 WHERE x.session_date = k.session_date AND x.device_id = k.device_id;
