@@ -66,3 +66,25 @@ test('a rerun and a full refresh leave the marts identical', async () => {
   await settle(t, { fullRefresh: true });
   assert.deepEqual(await layerChecksums(t, ['mart_ops', 'mart_analytics']), built);
 });
+
+test('new alert thresholds reach measures_daily at the next run, with no new data and no full refresh', async () => {
+  await landFieldHistory(t);
+  const outside = async () => (await t.query<{ outside: number; expected: number; low: string }>('admin', `SELECT
+    (SELECT sum(outside_count)::int FROM mart_analytics.measures_daily WHERE measure = 'pulse_bpm') AS outside,
+    (SELECT count(*)::int FROM mart_analytics.sessions WHERE pulse_bpm < 70 OR pulse_bpm > 90) AS expected,
+    (SELECT min(low_threshold)::text FROM mart_analytics.measures_daily WHERE measure = 'pulse_bpm') AS low`))[0]!;
+  const before = await outside();
+  assert.equal(before.low, '50');
+  await t.query('nexus_owner', `UPDATE nexus.parameters SET value = $1 WHERE key = 'alerts.thresholds'`,
+    [JSON.stringify({ pulse_bpm: [70, 90], spo2_pct: [92, 100] })]); // pulse narrowed, systolic dropped
+  await settle(t);
+  const after = await outside();
+  assert.equal(after.low, '70');
+  assert.ok(after.expected > before.outside, 'the narrower range puts more readings outside');
+  assert.equal(after.outside, after.expected);
+  const [sys] = await t.query<{ n: number }>('admin',
+    `SELECT count(*)::int AS n FROM mart_analytics.measures_daily WHERE measure = 'systolic_mmhg' AND (low_threshold IS NOT NULL OR outside_count > 0)`);
+  assert.equal(sys!.n, 0, 'a measure whose thresholds were removed has none left');
+  const applied = await t.query<{ measure: string }>('admin', 'SELECT measure FROM mart_analytics.measures_thresholds ORDER BY measure');
+  assert.deepEqual(applied.map((r) => r.measure), ['pulse_bpm', 'spo2_pct']);
+});
