@@ -104,6 +104,12 @@ try {
   const counts = await owner.query<{ t: string; n: string }>(
     `SELECT 'fact_transactions' AS t, count(*) AS n FROM warehouse.fact_transactions UNION ALL SELECT 'dim_entity', count(*) FROM warehouse.dim_entity UNION ALL SELECT 'mart_field.changes', count(*) FROM mart_field.changes`,
   );
+  // Disk per row, indexes and TOAST included: the input of docs/scale.md.
+  const sizes = await owner.query<{ t: string; bytes: string; n: string }>(
+    `SELECT t, pg_total_relation_size(t::regclass) AS bytes, (xpath('/row/n/text()', query_to_xml('SELECT count(*) AS n FROM ' || t, false, true, '')))[1]::text AS n
+     FROM unnest(ARRAY['staging.sync_inbound', 'warehouse.dim_entity', 'warehouse.fact_transactions', 'mart_field.changes']) AS t`,
+  );
+  const perRow = sizes.rows.map((r) => `${r.t} ${Math.round(Number(r.bytes) / Math.max(1, Number(r.n))).toLocaleString('en')} B`).join(', ');
   const deltaRatio = median(deltas) / full;
   const buildRate = stagingRows / full;
   const floorRate = stagingRows / median(floors);
@@ -118,6 +124,8 @@ try {
     `| full build throughput | ${Math.round(buildRate).toLocaleString('en')} staging rows/s | |`,
     `| plain INSERT … SELECT into an unindexed table (median) | ${Math.round(floorRate).toLocaleString('en')} rows/s | |`,
     `| **build / floor** | **${(buildRate / floorRate).toFixed(3)}** | |`,
+    '',
+    `Disk per row (indexes included): ${perRow}.`,
   ];
   const chart = barChart('etl.svg', 'ETL: full build vs incremental delta (seconds)', 's', [
     { label: 'full build', value: full },
