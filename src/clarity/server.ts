@@ -10,7 +10,7 @@ import type { Logger } from '../core/log.ts';
 import { NexusError } from '../core/errors.ts';
 import type { Engine } from './engine.ts';
 import type { JsonStore } from './store.ts';
-import { Sessions, cookieHeader, csrfMatches, readCookie, type Session } from './sessions.ts';
+import { Sessions, cookieHeader, credentialOf, csrfMatches, readCookie, type Session } from './sessions.ts';
 import { authenticate, can, type User } from './users.ts';
 import { getAsset } from './assets.ts';
 import { loginPage } from './pages.ts';
@@ -79,8 +79,8 @@ export async function buildClarityServer(opts: { log: Logger; tls: TlsMaterial; 
     if (url.startsWith('/static/') || url === '/login') return;
     req.session = ctx.sessions.get(readCookie(req.headers.cookie));
     if (req.session) {
-      // A user removed or given another role by the CLI takes effect at once.
-      const user = ctx.store.read<User>('users').find((u) => u.name === req.session!.user);
+      // A user removed, given another role or a new password by the CLI takes effect at once.
+      const user = ctx.store.read<User>('users').find((u) => u.name === req.session!.user && credentialOf(u.hash) === req.session!.credential);
       if (!user) ctx.sessions.end(req.session.id);
       req.session = user ? Object.assign(req.session, { role: user.role }) : undefined;
     }
@@ -110,7 +110,7 @@ export async function buildClarityServer(opts: { log: Logger; tls: TlsMaterial; 
     if (!sameOrigin(req)) throw new NexusError('clarity_csrf', 'Cross-site sign-in refused.', { status: 403 });
     const user = await authenticate(ctx.store, String(req.body?.user ?? ''), String(req.body?.password ?? ''));
     if (!user) return reply.code(401).type('text/html; charset=utf-8').send(loginPage('Unknown user or wrong password.'));
-    const s = ctx.sessions.create(user.name, user.role);
+    const s = ctx.sessions.create(user.name, user.role, credentialOf(user.hash));
     req.log.info({ user: user.name }, 'clarity sign-in');
     return reply.header('set-cookie', cookieHeader(s.id, 12 * 3600)).redirect('/', 303);
   });

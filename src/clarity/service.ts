@@ -47,7 +47,7 @@ export const clarityService: ServiceDefinition = {
       }, s.clarityRefreshSeconds * 1000);
     };
     loop();
-    const app = await buildClarityServer({ log: ctx.log, tls: loadServerTls(s.home), app: { engine, store, sessions: new Sessions(), refresh } });
+    const app = await buildClarityServer({ log: ctx.log, tls: loadServerTls(s.home), app: { engine, store, sessions: new Sessions(store), refresh } });
     await app.listen({ host: s.clarityHost, port: s.clarityPort });
     const port = (app.server.address() as AddressInfo).port;
     const host = s.clarityHost === '0.0.0.0' ? '127.0.0.1' : s.clarityHost;

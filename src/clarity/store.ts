@@ -8,7 +8,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../core/files.ts';
 import { NexusError } from '../core/errors.ts';
 
-export type Collection = 'users' | 'questions' | 'dashboards' | 'sources';
+export type Collection = 'users' | 'questions' | 'dashboards' | 'sources' | 'sessions';
 
 export class JsonStore {
   readonly dir: string;

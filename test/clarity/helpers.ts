@@ -21,6 +21,8 @@ export interface RunningClarity {
   url: string;
   home: string;
   store: JsonStore;
+  /** Stops the service and starts it again on the same home (a new port: read `url` again). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -29,15 +31,26 @@ export async function startClarity(t: TestDb, users: Array<[string, Role]> = [['
   const store = new JsonStore(clarityPaths(home).state);
   for (const [name, role] of users) await addUser(store, name, role, PASSWORD);
   const settings = { ...t.settings, home, clarityPort: 0, clarityHost: '127.0.0.1', clarityRefreshSeconds: 0 };
-  const svc = await clarityService.start({ settings, log: createLogger('warn'), db: t.db, endpoints: {} });
+  const begin = () => clarityService.start({ settings, log: createLogger('warn'), db: t.db, endpoints: {} });
+  let svc = await begin();
   let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await svc.stop();
-    rmSync(home, { recursive: true, force: true });
+  const running: RunningClarity = {
+    url: svc.endpoints!.clarity!,
+    home,
+    store,
+    async restart() {
+      await svc.stop();
+      svc = await begin();
+      running.url = svc.endpoints!.clarity!;
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await svc.stop();
+      rmSync(home, { recursive: true, force: true });
+    },
   };
-  return { url: svc.endpoints!.clarity!, home, store, stop };
+  return running;
 }
 
 /** An HTTPS client that trusts the test CA's certificate (the service made it). */

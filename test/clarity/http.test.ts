@@ -3,10 +3,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import { testDatabase } from '../helpers/db.ts';
 import { landFieldHistory } from './fixtures.ts';
-import { api, insecure, login, startClarity, type RunningClarity } from './helpers.ts';
+import { PASSWORD, api, insecure, login, startClarity, type RunningClarity } from './helpers.ts';
+import { setPassword } from '../../src/clarity/users.ts';
 
 const t = await testDatabase();
 let c: RunningClarity;
@@ -38,6 +40,27 @@ test('CSRF: a state-changing request without the session token is refused', asyn
   assert.equal(res.status, 403);
   assert.equal(res.body.code, 'clarity_csrf');
   assert.equal((await api(c.url, a, 'POST', '/api/query', { sql: 'SELECT 1 AS one' })).status, 200);
+});
+
+test('a session survives a restart; a new password or sign-out ends it; the state file holds no usable id', async () => {
+  const a = await login(c.url, 'ada');
+  const e = await login(c.url, 'eddie');
+  await c.restart();
+  assert.equal((await api(c.url, a, 'POST', '/api/query', { sql: 'SELECT 1 AS one' })).status, 200, 'still signed in after the restart');
+  const stored = readFileSync(c.store.file('sessions'), 'utf8');
+  assert.ok(!stored.includes(a.cookie.split('=')[1]!), 'only the hash of the id is stored');
+
+  await setPassword(c.store, 'ada', 'another long password');
+  const after = await api(c.url, a, 'POST', '/api/query', { sql: 'SELECT 1 AS one' });
+  assert.equal(after.status, 401, 'a new password signs the user out');
+  assert.equal(after.body.code, 'clarity_unauthenticated');
+  await setPassword(c.store, 'ada', PASSWORD);
+
+  assert.equal((await api(c.url, e, 'GET', '/api/dashboards')).status, 200, 'other users stay signed in');
+  const out = await request(`${c.url}/logout`, { method: 'POST', dispatcher: insecure, headers: { cookie: e.cookie, 'x-csrf-token': e.csrf, origin: c.url } });
+  assert.equal(out.statusCode, 303);
+  await out.body.dump();
+  assert.equal((await api(c.url, e, 'GET', '/api/dashboards')).status, 401, 'signed out');
 });
 
 test('roles: viewers run dashboards and saved questions, not their own SQL; editors save', async () => {
