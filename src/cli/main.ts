@@ -21,6 +21,7 @@ import { registerField } from './commands/field.ts';
 import { registerCrawl } from './commands/crawl.ts';
 import { registerImport } from './commands/import.ts';
 import { registerClarity } from './commands/clarity.ts';
+import { registerInstall } from './commands/install.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerCrawl(program);
   registerImport(program);
   registerClarity(program);
+  registerInstall(program);
   program.commands.forEach((c) => c.showHelpAfterError());
   return program;
 }

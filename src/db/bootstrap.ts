@@ -29,7 +29,9 @@ export async function ensureRoles(c: pg.Client, db: DbAccess): Promise<void> {
   // pg_dump refuses tables with row-level security (graphile-worker's) unless
   // the role bypasses it; only a superuser (or, from PostgreSQL 16, a role that
   // has it) may grant that. Otherwise backups say what to run (src/backup/dump.ts).
-  const { rows: can } = await c.query<{ ok: boolean }>('SELECT rolsuper OR rolbypassrls AS ok FROM pg_roles WHERE rolname = current_user');
+  const { rows: can } = await c.query<{ ok: boolean }>(
+    "SELECT rolsuper OR (rolbypassrls AND current_setting('server_version_num')::int >= 160000) AS ok FROM pg_roles WHERE rolname = current_user",
+  );
   if (can[0]?.ok) await c.query('ALTER ROLE nexus_backup BYPASSRLS');
   await c.query('GRANT pg_monitor TO nexus_health');
   await c.query('ALTER ROLE clarity_reader SET default_transaction_read_only = on');
