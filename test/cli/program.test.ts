@@ -1,0 +1,45 @@
+// The lazily loaded command tree: a command line naming one command loads
+// only the groups OWNERS lists for it, and must see that command exactly as
+// the whole tree defines it (options, subcommands, descriptions).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Command } from 'commander';
+import { buildProgram, commandOf, OWNERS } from '../../src/cli/program.ts';
+import { nexus } from '../helpers/cli.ts';
+
+/** Everything help shows of a command and its subcommands, recursively. */
+function shape(cmd: Command): string {
+  return [cmd.helpInformation(), ...cmd.commands.map(shape)].join('\n');
+}
+
+test('each top-level command built from its owners alone equals the one in the whole tree', async () => {
+  const whole = await buildProgram();
+  const names = whole.commands.map((c) => c.name());
+  assert.deepEqual(names.filter((n) => !Object.hasOwn(OWNERS, n)), [], 'every command has owners');
+  assert.deepEqual(Object.keys(OWNERS).filter((n) => !names.includes(n)), [], 'no owner entry for a command that does not exist');
+  for (const name of names) {
+    const part = await buildProgram(name);
+    const mine = part.commands.find((c) => c.name() === name);
+    assert.ok(mine, `${name} is defined by ${OWNERS[name]!.join(', ')}`);
+    assert.equal(shape(mine), shape(whole.commands.find((c) => c.name() === name)!), `${name} is the same command`);
+  }
+});
+
+test('the command a command line names', () => {
+  assert.equal(commandOf(['node', 'nexus', 'import', 'x.csv', '--source', 's']), 'import');
+  assert.equal(commandOf(['node', 'nexus', '--help']), undefined);
+  assert.equal(commandOf(['node', 'nexus', '-V']), undefined);
+});
+
+test('a single command loads less: `nexus import --help` needs neither DuckDB nor exceljs; the whole help does', async () => {
+  // NODE_DEBUG=module traces CommonJS loads, which is how both packages load.
+  const heavy = /@duckdb\/node-api|exceljs/;
+  const one = await nexus(['import', '--help'], { NODE_DEBUG: 'module' });
+  assert.equal(one.code, 0);
+  assert.match(one.stdout, /Usage: nexus import/);
+  assert.doesNotMatch(one.stderr, heavy);
+  const all = await nexus(['--help'], { NODE_DEBUG: 'module' });
+  assert.equal(all.code, 0);
+  assert.match(all.stderr, heavy, 'the trace shows them when they do load');
+});
