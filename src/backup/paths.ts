@@ -1,7 +1,7 @@
 // Where backups live: NEXUS_BACKUP_DIR (the NAS mount in production), else
 // $NEXUS_HOME/backups. One folder per kind, so retention of one never touches
 // another: dumps/ (pg_dump + manifest), base/ (pg_basebackup), wal/ (archive),
-// clarity/ (Clarity's state).
+// clarity/ (Clarity's state), files/ (the file store, src/backup/files.ts).
 
 import { chownSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +13,8 @@ export interface BackupPaths {
   base: string;
   wal: string;
   clarity: string;
+  /** The file store's copy, in its layout: files/<aa>/<bb>/<sha256>. Never pruned. */
+  files: string;
 }
 
 export function backupPaths(settings: Pick<Settings, 'home' | 'backupDir'>): BackupPaths {
@@ -20,7 +22,7 @@ export function backupPaths(settings: Pick<Settings, 'home' | 'backupDir'>): Bac
 }
 
 export function pathsUnder(root: string): BackupPaths {
-  return { root, dumps: path.join(root, 'dumps'), base: path.join(root, 'base'), wal: path.join(root, 'wal'), clarity: path.join(root, 'clarity') };
+  return { root, dumps: path.join(root, 'dumps'), base: path.join(root, 'base'), wal: path.join(root, 'wal'), clarity: path.join(root, 'clarity'), files: path.join(root, 'files') };
 }
 
 /** A UTC timestamp usable in file names, sortable as text: 20260126T020000Z. */
@@ -39,5 +41,6 @@ export function ensureBackupDirs(p: BackupPaths, walOwner?: { uid: number; gid: 
   mkdirSync(p.dumps, { recursive: true, mode: 0o750 });
   mkdirSync(p.base, { recursive: true, mode: 0o750 });
   mkdirSync(p.wal, { recursive: true, mode: 0o750 });
+  mkdirSync(p.files, { recursive: true, mode: 0o750 });
   if (walOwner) chownSync(p.wal, walOwner.uid, walOwner.gid);
 }

@@ -4,7 +4,7 @@
 import type { DbAccess } from '../db/connection.ts';
 import { toNexusError } from '../core/errors.ts';
 
-export type RunKind = 'dump' | 'base' | 'restore_test' | 'drill' | 'retention' | 'verify' | 'offsite' | 'config' | 'clarity';
+export type RunKind = 'dump' | 'base' | 'restore_test' | 'drill' | 'retention' | 'verify' | 'offsite' | 'config' | 'clarity' | 'files' | 'files_verify' | 'files_restore';
 
 export interface RunOutcome {
   artefact?: string;
@@ -41,7 +41,8 @@ export async function recorded<T extends RunOutcome>(db: DbAccess, kind: RunKind
     const e = toNexusError(err);
     const message = e.code === 'internal_error' && err instanceof Error ? err.message : e.message;
     await pool
-      .query(`UPDATE nexus.backup_run SET status = 'failed', finished_at = now(), error = $2, detail = $3 WHERE run_id = $1`, [runId, message, JSON.stringify({ code: e.code })])
+      // The error's extra members (e.g. which data tests failed) stay with the run.
+      .query(`UPDATE nexus.backup_run SET status = 'failed', finished_at = now(), error = $2, detail = $3 WHERE run_id = $1`, [runId, message, JSON.stringify({ ...e.extra, code: e.code })])
       .catch(() => undefined);
     await raiseAlert(db, `backup ${kind}`, 'fail', `backup ${kind} failed: ${message}`).catch(() => undefined);
     throw err;

@@ -1,5 +1,6 @@
 // Restores. The restore test puts the latest good dump into a throwaway
-// database, compares every table's row count with the manifest and drops it;
+// database, compares every table's row count with the manifest, runs the
+// schema's data tests on it (data-tests.ts) and drops it;
 // `restoreInto` restores a dump into a new database for real (never over an
 // existing one: disaster recovery renames databases by hand, see
 // docs/operations.md). Both run as the administrative login, which may
@@ -13,6 +14,7 @@ import { runTool } from './exec.ts';
 import { listDumps, readManifest, type DumpManifest } from './manifest.ts';
 import { latestGoodDump, pgRestoreFor, verifyDumpFile } from './verify.ts';
 import { recorded } from './record.ts';
+import { describeFailures, runDataTests } from './data-tests.ts';
 
 async function adminExec(db: DbAccess, sql: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> {
   const c = await db.connect('admin', db.target.maintenanceDb ?? 'postgres');
@@ -59,8 +61,15 @@ export async function restoreTest(db: DbAccess, opts: { dir: string; binDir?: st
       await pgRestore(db, exe, good.dumpFile, temp, ['--no-owner', '--no-acl']);
       const mismatches = await countMismatches(db, temp, good.manifest);
       if (mismatches.length) throw new NexusError('restore_mismatch', `The restored copy of ${good.manifest.file} differs: ${mismatches.join('; ')}`);
+      const tests = await runDataTests(db, temp);
+      const dataTests = { run: tests.run, failed: tests.failed, warned: tests.warned.map((w) => w.test), unscoped: tests.unscoped };
+      if (tests.failed.length) {
+        throw new NexusError('restore_data_tests_failed', `The restored copy of ${good.manifest.file} fails ${tests.failed.length} of ${tests.run} data tests: ${describeFailures(tests.failed)}`, {
+          extra: { dataTests },
+        });
+      }
       const rows = Object.values(good.manifest.rowCounts).reduce((a, b) => a + b, 0);
-      return { artefact: good.dumpFile, sha256: good.manifest.sha256, sizeBytes: good.manifest.sizeBytes, detail: { tables: Object.keys(good.manifest.rowCounts).length, rows } };
+      return { artefact: good.dumpFile, sha256: good.manifest.sha256, sizeBytes: good.manifest.sizeBytes, detail: { tables: Object.keys(good.manifest.rowCounts).length, rows, dataTests } };
     } finally {
       await adminExec(db, `DROP DATABASE IF EXISTS ${quoteIdent(temp)} WITH (FORCE)`);
     }

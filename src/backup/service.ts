@@ -19,7 +19,7 @@ async function archivingOn(ctx: Parameters<ServiceDefinition['start']>[0]): Prom
 
 export const backupService: ServiceDefinition = {
   name: 'backup',
-  description: 'scheduled dumps, base backups, restore tests and point-in-time drills',
+  description: 'scheduled dumps, base backups, file store copies, restore tests and point-in-time drills',
   async start(ctx): Promise<RunningService> {
     const s = ctx.settings;
     let stopping = false;
@@ -29,7 +29,7 @@ export const backupService: ServiceDefinition = {
     const tick = async (): Promise<void> => {
       try {
         const { latest, good } = await lastRuns(ctx.db);
-        const due = dueTasks(new Date(), { dumpHours: s.dumpIntervalHours, baseDays: s.baseBackupIntervalDays, restoreTestDays: s.restoreTestIntervalDays }, latest, good, await archivingOn(ctx), hasClarity(s.home));
+        const due = dueTasks(new Date(), { dumpHours: s.dumpIntervalHours, baseDays: s.baseBackupIntervalDays, restoreTestDays: s.restoreTestIntervalDays }, latest, good, await archivingOn(ctx), hasClarity(s.home), true);
         for (const task of due) {
           if (stopping) break;
           ctx.log.info({ task }, 'backup task starting');

@@ -15,8 +15,10 @@ import { runBaseBackup } from './basebackup.ts';
 import { runDrill } from './drill.ts';
 import type { Task } from './schedule.ts';
 import { backupClarity } from './clarity.ts';
+import { backupFiles } from './files.ts';
+import { verifyBackedUpFiles } from './files-verify.ts';
 
-export type BackupSettings = Pick<Settings, 'home' | 'backupDir' | 'pgBinDir' | 'pgOsUser' | 'backupRetentionDays' | 'walRetentionDays'>;
+export type BackupSettings = Pick<Settings, 'home' | 'backupDir' | 'pgBinDir' | 'pgOsUser' | 'backupRetentionDays' | 'walRetentionDays' | 'filesDir'>;
 
 export function preparedPaths(s: BackupSettings): BackupPaths {
   const p = backupPaths(s);
@@ -54,5 +56,10 @@ export async function runTask(task: Task, db: DbAccess, s: BackupSettings): Prom
       return runDrill(db, { paths: p, pgOsUser: s.pgOsUser, ...(binDir ? { pgBinDir: binDir } : {}) });
     case 'clarity':
       return backupClarity(db, s.home, p.clarity);
+    case 'files':
+      return backupFiles(db, { storeDir: s.filesDir, backupDir: p.files });
+    case 'files_verify':
+      // Damage is recorded and alerted, not repaired behind the operator's back: a rotting NAS should be seen.
+      return verifyBackedUpFiles(db, { backupDir: p.files, storeDir: s.filesDir });
   }
 }

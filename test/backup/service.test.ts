@@ -56,6 +56,7 @@ test('the service makes a dump, a restore test, a config snapshot and an offsite
   assert.deepEqual(runs, [
     { kind: 'dump', status: 'ok' },
     { kind: 'retention', status: 'ok' },
+    { kind: 'files', status: 'ok' },
     { kind: 'restore_test', status: 'ok' },
     { kind: 'config', status: 'ok' },
     { kind: 'offsite', status: 'ok' },

@@ -57,8 +57,20 @@ test('a transaction open too long is reported with its role', async () => {
   }
 });
 
-test('backup ages: none is a failure, fresh is ok, late warns, very late fails', async () => {
-  assert.equal(byName(await backupAges(ctx()), 'backup_dump').status, 'fail');
+test('backup ages: none yet on a fresh install warns until the first was due, then fails; fresh is ok, late warns, very late fails', async () => {
+  // This database was migrated minutes ago: a fresh install.
+  let fresh = byName(await backupAges(ctx()), 'backup_dump');
+  assert.equal(fresh.status, 'warn');
+  assert.match(fresh.message, /no good dump yet: installed 0\.\d h ago, the first is due by /);
+  assert.equal(byName(await backupAges(ctx()), 'backup_restore_test').status, 'warn');
+  // 25 h after install the first dump (every 24 h, 2 h slack) is not late yet; at 27 h it is.
+  await t.query('admin', "UPDATE nexus.schema_migrations SET applied_at = now() - interval '25 hours'");
+  assert.equal(byName(await backupAges(ctx()), 'backup_dump').status, 'warn');
+  await t.query('admin', "UPDATE nexus.schema_migrations SET applied_at = now() - interval '27 hours'");
+  fresh = byName(await backupAges(ctx()), 'backup_dump');
+  assert.equal(fresh.status, 'fail');
+  assert.match(fresh.message, /no good dump recorded yet/);
+  assert.equal(byName(await backupAges(ctx()), 'backup_restore_test').status, 'warn'); // weekly: due after 7 days + 2 h
   const put = (kind: string, hoursAgo: number) =>
     t.query('nexus_backup', "INSERT INTO nexus.backup_run (kind, status, finished_at) VALUES ($1, 'ok', now() - make_interval(hours => $2))", [kind, hoursAgo]);
   await put('dump', 60);

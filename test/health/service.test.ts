@@ -13,6 +13,7 @@ import { caCertPath } from '../../src/tls/index.ts';
 import { createLogger } from '../../src/core/log.ts';
 import { nexus } from '../helpers/cli.ts';
 import { clusterSettingsEnv } from '../helpers/cluster-env.ts';
+import { freePort } from '../../src/db/cluster.ts';
 import type { Settings } from '../../src/core/settings.ts';
 
 const t = await testDatabase();
@@ -31,7 +32,8 @@ function get(url: string, ca: Buffer): Promise<{ status: number; type: string; b
 
 test('the service serves /healthz and /metrics over HTTPS and records its rounds', async () => {
   const home = scratch('hsvc');
-  const settings: Settings = { ...t.settings, home, backupDir: path.join(home, 'nas'), healthPort: 0 };
+  // No gate answers at this address: that check fails, so the whole is 503.
+  const settings: Settings = { ...t.settings, home, backupDir: path.join(home, 'nas'), healthPort: 0, gateVpnAddress: '127.0.0.1', guardianPort: await freePort() };
   const svc = await healthService.start({ settings, log: createLogger('silent'), db: t.db, endpoints: {} });
   try {
     const url = svc.endpoints!.health!;
@@ -43,31 +45,33 @@ test('the service serves /healthz and /metrics over HTTPS and records its rounds
       hz = await get(`${url}/healthz`, ca);
     }
     const body = JSON.parse(hz.body) as { status: string; checks: Array<{ name: string; status: string }> };
-    // No dump was ever made in this database: that check fails, so the whole is 503.
     assert.equal(hz.status, 503);
     assert.equal(body.status, 'fail');
-    assert.equal(body.checks.find((c) => c.name === 'backup_dump')?.status, 'fail');
+    assert.equal(body.checks.find((c) => c.name === 'gate_reachable')?.status, 'fail');
+    // No dump was ever made in this fresh database: the first is not due yet, so it warns.
+    assert.equal(body.checks.find((c) => c.name === 'backup_dump')?.status, 'warn');
     assert.equal(body.checks.find((c) => c.name === 'database')?.status, 'ok');
     const m = await get(`${url}/metrics`, ca);
     assert.equal(m.status, 200);
     assert.match(m.type, /^text\/plain/);
     assert.match(m.body, /^nexus_health_check_status\{check="database"\} 0$/m);
-    assert.match(m.body, /^nexus_health_check_status\{check="backup_dump"\} 2$/m);
+    assert.match(m.body, /^nexus_health_check_status\{check="backup_dump"\} 1$/m);
+    assert.match(m.body, /^nexus_health_check_status\{check="gate_reachable"\} 2$/m);
     assert.match(m.body, /^nexus_health_check_value\{check="disk_home"\} \d+/m);
     const stored = await t.query('nexus_etl', "SELECT status FROM nexus.health_state WHERE check_name = 'backup_dump'");
-    assert.deepEqual(stored, [{ status: 'fail' }]);
+    assert.deepEqual(stored, [{ status: 'warn' }]);
   } finally {
     await svc.stop();
   }
 });
 
 test('nexus health check prints every check and exits 1 when one fails', async () => {
-  const env = { ...clusterSettingsEnv(testHome(), t.name), NEXUS_BACKUP_DIR: path.join(scratch('hcli'), 'nas') };
+  const env = { ...clusterSettingsEnv(testHome(), t.name), NEXUS_BACKUP_DIR: path.join(scratch('hcli'), 'nas'), NEXUS_GATE_VPN_ADDRESS: '127.0.0.1', NEXUS_GUARDIAN_PORT: String(await freePort()) };
   const r = await nexus(['health', 'check', '--json'], env);
   assert.equal(r.code, 1, r.stderr);
   const out = JSON.parse(r.stdout) as { status: string; checks: Array<{ name: string }> };
   assert.equal(out.status, 'fail');
-  for (const name of ['database', 'connections', 'long_transactions', 'wal_archiver', 'replication', 'disk_home', 'disk_backup', 'backup_dump', 'tls_certificate']) {
+  for (const name of ['database', 'connections', 'long_transactions', 'wal_archiver', 'replication', 'disk_home', 'disk_backup', 'backup_dump', 'tls_certificate', 'gate_reachable']) {
     assert.ok(out.checks.some((c) => c.name === name), `check ${name} reported`);
   }
   const text = await nexus(['health', 'check'], env);

@@ -1,4 +1,4 @@
-// `nexus backup run|list|verify|restore|base|drill|clarity|retention|offsite|config|wal-setup|archive-wal`.
+// `nexus backup run|list|verify|restore|base|drill|clarity|files|retention|offsite|config|wal-setup|archive-wal`.
 // `nexus backup` alone is the service (registered from the service list).
 
 import type { Command } from 'commander';
@@ -19,6 +19,7 @@ import type { Task } from '../../backup/schedule.ts';
 import { offsiteCopy } from '../../backup/offsite.ts';
 import { snapshotConfig } from '../../backup/config-history.ts';
 import { configRepo } from '../../backup/extras.ts';
+import { registerBackupFiles, restoreFilesCommand, verifyFilesCommand } from './backup-files.ts';
 
 async function withDb<T>(fn: (p: OpenPlatform) => Promise<T>): Promise<T> {
   const p = await prepareDatabase(getRuntime(), { start: false, setup: false });
@@ -57,9 +58,14 @@ export function registerBackup(program: Command): void {
 
   backup
     .command('verify [file]')
-    .description('check dumps (the given one, or all): size and sha256 against the manifest, pg_restore --list')
+    .description('check dumps (the given one, or all): size and sha256 against the manifest, pg_restore --list; with --files, the backed-up files instead')
+    .option('--files', 'check the file store backup: every backed-up file there and hashing to its name')
+    .option('--sample <n>', 'with --files: a random sample of n files')
+    .option('--repair', 'with --files: copy missing or corrupt ones again from the live store')
     .option('--json', 'print JSON')
-    .action(async (file: string | undefined, o: { json?: boolean }) => {
+    .action(async (file: string | undefined, o: { json?: boolean; files?: boolean; sample?: string; repair?: boolean }) => {
+      if (o.files) return verifyFilesCommand(o);
+      if (o.sample || o.repair) throw usageError('invalid_option', '--sample and --repair go with --files.');
       const results = await withDb(async (p) => {
         const exe = await pgRestoreFor(p.db, s().pgBinDir);
         const files = file ? [path.resolve(file)] : listDumps(backupPaths(s()).dumps).map((d) => d.dumpFile);
@@ -74,17 +80,24 @@ export function registerBackup(program: Command): void {
 
   backup
     .command('restore [file]')
-    .description('restore test (--test: latest good dump into a temporary database, compare row counts, drop it) or restore a dump into a new database (--into)')
+    .description('restore test (--test: latest good dump into a temporary database, compare row counts, drop it) or restore a dump into a new database (--into), or the file store (--files)')
     .option('--test', 'run the restore test')
     .option('--into <database>', 'name of the new database to restore into')
+    .option('--files', 'restore the file store: copy back every file the database lists that the store lacks, hashes checked')
+    .option('--from <folder>', 'with --files: the backup folder to take them from (default NEXUS_BACKUP_DIR; e.g. the offsite copy)')
+    .option('--rehash', 'with --files: also hash the files the store has, and replace those that do not match their name')
     .option('--json', 'print JSON')
-    .action(async (file: string | undefined, o: { test?: boolean; into?: string; json?: boolean }) => {
+    .action(async (file: string | undefined, o: { test?: boolean; into?: string; files?: boolean; from?: string; rehash?: boolean; json?: boolean }) => {
       if (o.test) return task('restore_test', 'restore test passed')(o);
-      if (!file || !o.into) throw usageError('invalid_option', 'Give a dump file and --into <new database>, or --test.');
+      if (o.files) return restoreFilesCommand(o);
+      if (o.from || o.rehash) throw usageError('invalid_option', '--from and --rehash go with --files.');
+      if (!file || !o.into) throw usageError('invalid_option', 'Give a dump file and --into <new database>, or --test, or --files.');
       const r = await withDb((p) => restoreInto(p.db, path.resolve(file), o.into!, s().pgBinDir));
       print(o.json, r, () => (r.mismatches.length ? `restored into ${r.database}, but row counts differ: ${r.mismatches.join('; ')}` : `restored into ${r.database}; row counts match the manifest`));
       if (r.mismatches.length) process.exitCode = 1;
     });
+
+  registerBackupFiles(backup);
 
   backup
     .command('retention')

@@ -1,5 +1,4 @@
-// Every health check, in report order. Checks for components that do not
-// exist yet (gate reachable, Clarity) join this list when they do.
+// Every health check, in report order.
 
 import type { Check } from '../types.ts';
 import { connectionSaturation, databaseReachable, longTransactions } from './database.ts';
@@ -8,6 +7,7 @@ import { diskFree } from './disk.ts';
 import { backupAges } from './backups.ts';
 import { tlsExpiry } from './tls.ts';
 import { endpointHealth } from './endpoints.ts';
+import { gateReachable } from './gate.ts';
 import { etlFreshness, silentDevices } from './pipeline.ts';
 
 export const CHECKS: Array<{ name: string; run: Check }> = [
@@ -20,6 +20,7 @@ export const CHECKS: Array<{ name: string; run: Check }> = [
   { name: 'backups', run: backupAges },
   { name: 'tls_certificate', run: tlsExpiry },
   { name: 'endpoints', run: endpointHealth },
+  { name: 'gate_reachable', run: gateReachable },
   { name: 'etl', run: etlFreshness },
   { name: 'devices_silent', run: silentDevices },
 ];
