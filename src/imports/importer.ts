@@ -61,9 +61,11 @@ export async function fileSha256(file: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** COPY text format: JSON never holds raw tabs or newlines, only backslashes to double. */
-const copyLine = (source: string, importId: string, sha: string, line: number, json: string) =>
-  `${source}\t${importId}\t${sha}\t${line}\t${json.replaceAll('\\', '\\\\')}\n`;
+/**
+ * One row in COPY text format after the row's constant columns. JSON never
+ * holds raw tabs or newlines, only backslashes to double (most rows have none).
+ */
+const copyRow = (line: number, json: string) => `${line}\t${json.includes('\\') ? json.replaceAll('\\', '\\\\') : json}\n`;
 
 export async function importFile(db: DbAccess, o: ImportOptions): Promise<ImportSummary> {
   const t0 = performance.now();
@@ -109,21 +111,26 @@ export async function importFile(db: DbAccess, o: ImportOptions): Promise<Import
       const input = createReadStream(o.file).on('error', (e) => counter.destroy(e));
       input.pipe(counter);
       let pending = '';
+      // source, import id and hash, the same on every row (the source name holds no tab or backslash).
+      const prefix = `${o.source}\t${importId}\t${sha256}\t`;
       let lastReport = 0;
       const report = () => o.onProgress?.({ bytes, totalBytes: size, rows: loaded, rejected });
-      for await (const item of readItems(counter, format, o.sheet ? { sheet: o.sheet } : {})) {
-        if (item.reject) {
-          rejected++;
-          if (rejects.length < KEPT_REJECTS) rejects.push({ line: item.line, reject: item.reject });
-        } else {
-          loaded++;
-          pending += copyLine(o.source, importId, sha256, item.line, item.json);
-          if (pending.length >= FLUSH_BYTES) {
-            if (!copy.write(pending)) await once(copy, 'drain');
-            pending = '';
+      for await (const batch of readItems(counter, format, o.sheet ? { sheet: o.sheet } : {})) {
+        for (const item of batch) {
+          if (item.reject) {
+            rejected++;
+            if (rejects.length < KEPT_REJECTS) rejects.push({ line: item.line, reject: item.reject });
+          } else {
+            loaded++;
+            pending += prefix + copyRow(item.line, item.json);
           }
         }
-        if (o.onProgress && (loaded + rejected) % 1000 === 0 && Date.now() - lastReport > 200) {
+        // Back-pressure: wait while the connection's buffer is full.
+        if (pending.length >= FLUSH_BYTES) {
+          if (!copy.write(pending)) await once(copy, 'drain');
+          pending = '';
+        }
+        if (o.onProgress && Date.now() - lastReport > 200) {
           lastReport = Date.now();
           report();
         }
@@ -136,7 +143,10 @@ export async function importFile(db: DbAccess, o: ImportOptions): Promise<Import
       await c.query('COMMIT');
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);
-      await failImport(c, importId, (err as Error).message).catch(() => undefined);
+      // On a connection that died mid-import (a server restart), record the failure through another one.
+      await failImport(c, importId, (err as Error).message)
+        .catch(() => failImport(db.pool('nexus_import', 1), importId, (err as Error).message))
+        .catch(() => undefined);
       throw err instanceof NexusError ? err : new NexusError('import_failed', `${fileName} could not be imported: ${(err as Error).message}`, { cause: err });
     }
     if (loaded > 0) await c.query('SELECT nexus.request_etl()');

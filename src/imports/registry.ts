@@ -98,6 +98,6 @@ export async function finishImport(c: pg.ClientBase, importId: string, loaded: n
   );
 }
 
-export async function failImport(c: pg.ClientBase, importId: string, error: string): Promise<void> {
+export async function failImport(c: pg.ClientBase | pg.Pool, importId: string, error: string): Promise<void> {
   await c.query("UPDATE nexus.imports SET status = 'failed', error = $2, finished_at = clock_timestamp() WHERE import_id = $1", [importId, error]);
 }
