@@ -3,12 +3,12 @@
 //    exactly once (by op_id), and nothing else arrived from these devices;
 // 2. warehouse: every applied op reached the pull feed (mart_field.changes)
 //    or the quarantine, once the ETL has settled;
-// 3. convergence: every device holds, for every entity of a patient it has
-//    not deleted locally, the server's latest version (highest version =
-//    last arrival) with the same content hash.
+// 3. convergence: every device holds, for every entity of a patient of its
+//    groups that it has not deleted locally, the server's latest version
+//    (highest version = last arrival) with the same content hash.
 
 import type { DbAccess } from '../db/connection.ts';
-import { payloadSha256, sha256Hex, type Entity, type PushOp } from '../protocol/index.ts';
+import { payloadSha256, sha256Hex, type Entity } from '../protocol/index.ts';
 import { entityPath, readJson, readMeta, type FieldDevice } from '../field/index.ts';
 
 export interface CheckReport {
@@ -32,9 +32,47 @@ interface Latest {
   version: string;
   payload_sha256: string;
   file_sha256: string | null;
+  /** The patient's groups in the pull feed (null: not there yet). */
+  groups: string[] | null;
 }
 
-export async function checkFleet(db: DbAccess, fleet: Array<{ device: FieldDevice; ops: PushOp[] }>, opts: { warehouseWaitMs?: number } = {}): Promise<CheckReport> {
+export interface FleetMember {
+  device: FieldDevice;
+  groups: string[];
+  opIds: string[];
+}
+
+/** The ETL models the pull feed is built from. */
+export const FEED_MODELS = {
+  warehouse: ['dim_device', 'dim_entity', 'fct_transactions', 'fct_events'],
+  marts: ['mart_field_patients', 'mart_field_changes'],
+};
+
+/**
+ * Whether a pull started now brings a device everything these devices pushed
+ * so far: the warehouse models' watermarks are past their last staging row,
+ * the feed's models' watermarks are past the last warehouse load, and the
+ * cluster's oldest running transaction is past the last feed row (a pull
+ * only serves rows below its snapshot's xmin, so a long transaction anywhere
+ * holds every pull back). The same rule as the tests' settle(), narrowed to
+ * the models the pull feed is built from. `null`: every device.
+ */
+export async function feedCaughtUp(db: DbAccess, deviceIds: string[] | null): Promise<boolean> {
+  const { rows: [r] } = await db.pool('nexus_owner').query<{ ok: boolean }>(
+    `WITH wm AS (SELECT model, through_txid AS t FROM nexus.etl_watermarks),
+     m AS (SELECT (SELECT max(txid) FROM staging.sync_inbound WHERE $1::uuid[] IS NULL OR device_id = ANY($1::uuid[])) AS staged,
+                  (SELECT max(t) FROM (SELECT max(loaded_txid) AS t FROM warehouse.dim_entity
+                                       UNION ALL SELECT max(loaded_txid) FROM warehouse.fact_transactions
+                                       UNION ALL SELECT max(loaded_txid) FROM warehouse.fact_events) x) AS loaded,
+                  (SELECT max(txid) FROM mart_field.changes) AS fed)
+     SELECT coalesce((SELECT min(t) FROM wm WHERE model = ANY($2::text[])) > staged, staged IS NULL)
+        AND coalesce((SELECT min(t) FROM wm WHERE model = ANY($3::text[])) > loaded, loaded IS NULL)
+        AND coalesce(pg_snapshot_xmin(pg_current_snapshot()) > fed, fed IS NULL) AS ok
+     FROM m`, [deviceIds, FEED_MODELS.warehouse, FEED_MODELS.marts]);
+  return r!.ok;
+}
+
+export async function checkFleet(db: DbAccess, fleet: FleetMember[], opts: { warehouseWaitMs?: number } = {}): Promise<CheckReport> {
   const ids = fleet.map((f) => f.device.state.device_id);
   const pool = db.pool('nexus_owner');
   const problems: string[] = [];
@@ -44,7 +82,7 @@ export async function checkFleet(db: DbAccess, fleet: Array<{ device: FieldDevic
     `SELECT op_id, count(*)::int AS n, count(*) FILTER (WHERE status = 'rejected')::int AS rejected
      FROM staging.sync_inbound WHERE device_id = ANY($1::uuid[]) GROUP BY op_id`, [ids]);
   const counts = new Map(rows.map((r) => [r.op_id, r.n]));
-  const created = new Set(fleet.flatMap((f) => f.ops.map((o) => o.op_id)));
+  const created = new Set(fleet.flatMap((f) => f.opIds));
   let missing = 0;
   let dup = 0;
   for (const id of created) {
@@ -80,32 +118,21 @@ export async function checkFleet(db: DbAccess, fleet: Array<{ device: FieldDevic
   if (notInWarehouse) note(`${notInWarehouse} applied op(s) not in the warehouse's pull feed`);
 
   const { rows: latest } = await pool.query<Latest>(
-    `SELECT DISTINCT ON (entity_id) entity_id::text, entity, patient_id::text, ingest_id::text AS version, payload_sha256,
-            raw -> 'payload' ->> 'sha256' AS file_sha256
-     FROM staging.sync_inbound WHERE device_id = ANY($1::uuid[]) AND status = 'applied'
-     ORDER BY entity_id, ingest_id DESC`, [ids]);
+    `SELECT l.*, p.groups FROM (
+       SELECT DISTINCT ON (entity_id) entity_id::text, entity, patient_id::text, ingest_id::text AS version, payload_sha256,
+              raw -> 'payload' ->> 'sha256' AS file_sha256
+       FROM staging.sync_inbound WHERE device_id = ANY($1::uuid[]) AND status = 'applied'
+       ORDER BY entity_id, ingest_id DESC) l
+     LEFT JOIN mart_field.patients p ON p.patient_id = l.patient_id::uuid`, [ids]);
   let divergent = 0;
-  for (const { device } of fleet) {
-    const metas = new Map<string, Awaited<ReturnType<typeof readMeta>>>();
-    for (const l of latest) {
-      if (device.isTombstoned(l.patient_id)) continue;
-      let meta = metas.get(l.patient_id);
-      if (!meta) metas.set(l.patient_id, (meta = await readMeta(device.fs, l.patient_id)));
-      const known = meta.versions[l.entity_id];
-      const file = entityPath(l.entity, l.patient_id, l.entity_id);
-      let same = known?.version === Number(l.version);
-      if (same && (l.entity === 'patient' || l.entity === 'session')) {
-        same = payloadSha256(await readJson(device.fs, file)) === l.payload_sha256;
-      } else if (same) {
-        const bytes = await device.fs.read(file);
-        same = bytes !== null && sha256Hex(bytes) === l.file_sha256;
-      }
-      if (!same) {
-        divergent++;
-        note(`device ${device.state.device_name}: ${l.entity} ${l.entity_id} holds version ${known?.version ?? 'none'}, the server's latest is ${l.version}`);
-      }
+  // A few devices at a time: each reads back every entity it should hold.
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(8, fleet.length) }, async () => {
+    while (next < fleet.length) {
+      const { device, groups } = fleet[next++]!;
+      divergent += await checkDevice(device, latest.filter((l) => !l.groups || l.groups.some((g) => groups.includes(g))), note);
     }
-  }
+  }));
   return {
     ok: missing === 0 && dup === 0 && unexpected === 0 && notInWarehouse === 0 && divergent === 0,
     opsCreated: created.size,
@@ -119,4 +146,28 @@ export async function checkFleet(db: DbAccess, fleet: Array<{ device: FieldDevic
     divergent,
     problems,
   };
+}
+
+async function checkDevice(device: FieldDevice, latest: Latest[], note: (p: string) => void): Promise<number> {
+  let divergent = 0;
+  const metas = new Map<string, Awaited<ReturnType<typeof readMeta>>>();
+  for (const l of latest) {
+    if (device.isTombstoned(l.patient_id)) continue;
+    let meta = metas.get(l.patient_id);
+    if (!meta) metas.set(l.patient_id, (meta = await readMeta(device.fs, l.patient_id)));
+    const known = meta.versions[l.entity_id];
+    const file = entityPath(l.entity, l.patient_id, l.entity_id);
+    let same = known?.version === Number(l.version);
+    if (same && (l.entity === 'patient' || l.entity === 'session')) {
+      same = payloadSha256(await readJson(device.fs, file)) === l.payload_sha256;
+    } else if (same) {
+      const bytes = await device.fs.read(file);
+      same = bytes !== null && sha256Hex(bytes) === l.file_sha256;
+    }
+    if (!same) {
+      divergent++;
+      note(`device ${device.state.device_name}: ${l.entity} ${l.entity_id} holds version ${known?.version ?? 'none'}, the server's latest is ${l.version}`);
+    }
+  }
+  return divergent;
 }

@@ -3,6 +3,7 @@
 import type { Progress, SimReport } from './fleet.ts';
 
 const mib = (b: number): string => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+const ms = (v: number | null): string => (v === null ? '–' : `${v} ms`);
 
 export function formatProgress(p: Progress): string {
   const pct = p.total ? Math.floor((100 * p.done) / p.total) : 0;
@@ -13,8 +14,9 @@ export function formatProgress(p: Progress): string {
 export function formatReport(r: SimReport): string {
   const c = r.check;
   return [
-    `ran ${r.elapsedSeconds.toFixed(1)}s in ${r.rounds} round(s): ${r.ops} ops (${r.opsPerSecond.toFixed(1)} ops/s end to end)`,
-    `bytes sent ${mib(r.bytesSent)}, received ${mib(r.bytesReceived)}; files uploaded ${r.filesUploaded}`,
+    `ran ${r.elapsedSeconds.toFixed(1)}s (${r.syncSeconds.toFixed(1)}s working and syncing, ${r.rounds} round(s)): ${r.ops} ops (${r.opsPerSecond.toFixed(1)} ops/s end to end)`,
+    `bytes sent ${mib(r.bytesSent)}, received ${mib(r.bytesReceived)}; files uploaded ${r.filesUploaded}; changes pulled ${r.changesPulled}`,
+    `push→pull latency between devices: ${r.latency.samples} sample(s), p50 ${ms(r.latency.p50Ms)}, p95 ${ms(r.latency.p95Ms)}, p99 ${ms(r.latency.p99Ms)}, max ${ms(r.latency.maxMs)}`,
     `conflicts (pulled changes kept local while an edit was pending) ${r.conflicts}; dead letters ${r.deadLetters}; errors ${r.errors}`,
     ...r.errorSamples.map((e) => `  error: ${e}`),
     `check: ${c.ok ? 'OK' : 'FAILED'}`,

@@ -138,3 +138,76 @@ test('the sync server restarts in the middle of a sync: the client backs off, re
   assert.ok(a.api.stats.retries >= 1, 'the client had to retry');
   await assertExactlyOnce(s, a, 40);
 });
+
+test('one long sync meets both: expiring tokens throughout and a sync-server restart in the middle, pushing and pulling', async (t) => {
+  const port = s.sync.port;
+  let pushes = 0;
+  let pulls = 0;
+  let restarted: Promise<void> | undefined;
+  // Tokens age by use: one that has been answered three times has expired (a
+  // renewed token is fresh, as a real one would be).
+  const uses = new Map<string, number>();
+  const expired = async (dev: { device_id: string; wg_ip: string | null }) => {
+    const now = Math.floor(Date.now() / 1000);
+    return signWithGuardianKey(s, claims(s, { deviceId: dev.device_id, wgIp: dev.wg_ip ?? '' } as Device, { iat: now - 1000, exp: now - 60 }));
+  };
+  const restart = () => {
+    const old = s.sync;
+    return (async () => {
+      await old.close();
+      await new Promise((r) => setTimeout(r, 500));
+      s.sync = await startSyncServer({ settings: s.settings, log: createLogger('error'), db: s.t.db, guardianUrl: s.guardian.url, port });
+      const server = s.sync;
+      t.after(() => server.close());
+    })();
+  };
+  const hostile = (who: () => FieldClient): HttpClient => ({
+    request: async (req) => {
+      const isPush = req.url.includes('/v1/sync/push');
+      const isPull = req.url.includes('/v1/sync/pull');
+      if (isPush) pushes++;
+      if (isPull) pulls++;
+      // The server goes away at the 6th push and at the 3rd pull page, in the middle of each long sync.
+      if ((isPush && pushes === 6) || (isPull && pulls === 3)) restarted = restart();
+      const token = req.headers?.authorization ?? '';
+      if ((isPush || isPull) && (uses.get(token) ?? 0) >= 3) {
+        req = { ...req, headers: { ...req.headers, authorization: `Bearer ${await expired(who().device.state)}` } };
+      }
+      const res = await s.http.request(req);
+      if (isPush || isPull) uses.set(token, (uses.get(token) ?? 0) + 1);
+      return res;
+    },
+    tusUpload: (u) => s.http.tusUpload(u),
+    close: async () => undefined,
+  });
+  const retry = { attempts: 20, baseMs: 50, capMs: 400 };
+  const a: FieldClient = await s.device({ http: hostile(() => a), retry });
+  const ids: string[] = [];
+  for (let i = 0; i < 10; i++) ids.push(await addPatient(a.device, { n: i }));
+  for (let i = 0; i < 40; i++) await addSession(a.device, ids[i % 10]!, { i });
+  const img = new Uint8Array(60 * 1024);
+  img.set([0xff, 0xd8, 0xff, 0xe0]);
+  for (let i = 4; i < img.length; i++) img[i] = (i * 7) & 0xff;
+  const att = await attach(a.device, ids[0]!, { bytes: img });
+  await sync(a, { maxOps: 4, pull: false, tusThreshold: 16 * 1024, tusChunkSize: 8 * 1024 });
+  await restarted;
+  assert.ok(a.api.stats.tokenRenewals >= 3, `renewed ${a.api.stats.tokenRenewals} time(s)`);
+  assert.ok(a.api.stats.retries >= 1, 'the restart cost retries');
+  await assertExactlyOnce(s, a, 51);
+  const files = await s.t.query<{ n: number }>('admin', 'SELECT count(*)::int AS n FROM nexus.files WHERE sha256 = $1', [att.sha256]);
+  assert.equal(files[0]!.n, 1);
+
+  // The other direction: a fresh device pulls it all in small pages through the same trouble.
+  await s.settle();
+  restarted = undefined;
+  const b: FieldClient = await s.device({ http: hostile(() => b), retry });
+  const r = await sync(b, { pullLimit: 5 });
+  await restarted;
+  assert.ok(r.pull.pages >= 10, `${r.pull.pages} pages`);
+  // The first pull is the current state: every visible entity once (earlier tests' too), none twice, none stale.
+  const [visible] = await s.t.query<{ n: number }>('admin', 'SELECT count(DISTINCT entity_id)::int AS n FROM mart_field.changes WHERE origin_device <> $1', [b.device.state.device_id]);
+  assert.equal(r.pull.applied, visible!.n, 'every entity once');
+  assert.equal(r.pull.stale, 0, 'nothing delivered twice');
+  assert.ok(b.api.stats.tokenRenewals >= 2 && b.api.stats.retries >= 1, JSON.stringify(b.api.stats));
+  for (const id of ids) assert.equal((await readMeta(b.device.fs, id)).versions[id]?.version, (await readMeta(a.device.fs, id)).versions[id]?.version);
+});
