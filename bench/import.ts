@@ -131,7 +131,7 @@ try {
     `| \`nexus import\` | hash, sniff, parse (csv-parse), check, render JSON, COPY into staging.import_raw, registry, one transaction | ${n(importRate)} | ${mb(imp)} |`,
     cli instanceof Error
       ? `| \`nexus import\` CLI, once | not measured: ${cli.message} (the CLI failed to start) | — | — |`
-      : `| \`nexus import\` CLI, once | the same through the command (process start, every command group loaded) | ${n((cli.rows / cli.ms) * 1000)} | ${mb([cli])} |`,
+      : `| \`nexus import\` CLI, once | the same through the command (process start and the import command's modules) | ${n((cli.rows / cli.ms) * 1000)} | ${mb([cli])} |`,
     `| reference | raw \`COPY … (FORMAT csv)\` of the CSV file into an unlogged table of six text columns (no JSON, no WAL, no index) | ${n(copyRate)} | ${mb(copy)} |`,
     '',
     `Ratio import/floor: **${ratio.toFixed(2)}** (target ≥ 0.5: ${ratio >= 0.5 ? 'met' : 'not met'}); import peak memory ${(peak / MB).toFixed(0)} MB (target < 200 MB: ${peak < 200 * MB ? 'met' : 'not met'}${cli instanceof Error ? '' : `; through the CLI ${(cli.peakBytes / MB).toFixed(0)} MB: ${cli.peakBytes < 200 * MB ? 'met' : 'not met'}`}).`,
