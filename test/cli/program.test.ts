@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Command } from 'commander';
 import { buildProgram, commandOf, OWNERS } from '../../src/cli/program.ts';
+import { SERVICES } from '../../src/cli/services.ts';
 import { nexus } from '../helpers/cli.ts';
 
 /** Everything help shows of a command and its subcommands, recursively. */
@@ -23,6 +24,13 @@ test('each top-level command built from its owners alone equals the one in the w
     const mine = part.commands.find((c) => c.name() === name);
     assert.ok(mine, `${name} is defined by ${OWNERS[name]!.join(', ')}`);
     assert.equal(shape(mine), shape(whole.commands.find((c) => c.name() === name)!), `${name} is the same command`);
+  }
+});
+
+test('each service entry names and describes the definition it loads', async () => {
+  for (const entry of SERVICES) {
+    const def = await entry.load();
+    assert.deepEqual([def.name, def.description], [entry.name, entry.description]);
   }
 });
 

@@ -13,7 +13,7 @@ import { caCertPath } from '../../src/tls/index.ts';
 import { guardianSettings, request, tempHome } from './helpers.ts';
 
 test('guardian is registered first and serves HTTPS at the endpoint it publishes, without a database', async () => {
-  assert.equal(SERVICES[0], guardianService);
+  assert.equal(await SERVICES[0]!.load(), guardianService);
   const settings = guardianSettings(tempHome());
   const log = createLogger('silent');
   // The gate has no PostgreSQL: a service context without one must do.

@@ -13,13 +13,13 @@ export function registerUp(program: Command): void {
   program
     .command('up')
     .description('run the whole platform (database, migrations, every service) until Ctrl-C')
-    .action(async () => runPlatform(SERVICES, true));
+    .action(async () => runPlatform(await Promise.all(SERVICES.map((s) => s.load())), true));
 
   for (const def of SERVICES) {
     program
       .command(def.name)
       .description(`run the ${def.name} service alone: ${def.description}`)
-      .action(async () => runPlatform([def], false));
+      .action(async () => runPlatform([await def.load()], false));
   }
 }
 
