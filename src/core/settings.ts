@@ -222,6 +222,8 @@ const SPECS = {
   gateSyncMinutes: { env: 'NEXUS_GATE_SYNC_MINUTES', spec: int(1, 1440), default: 5 },
   /** SSH user on the other gate that receives the config sync. */
   gateSyncUser: { env: 'NEXUS_GATE_SYNC_USER', spec: text, default: 'nexus' },
+  /** The ssh command config sync runs (rsync -e), e.g. with `-i` for a dedicated key. */
+  gateSyncSsh: { env: 'NEXUS_GATE_SYNC_SSH', spec: text, default: 'ssh -o BatchMode=yes -o ConnectTimeout=10' },
   /** Where Nexus is installed on the gate (systemd units run bin/nexus.js from here). */
   gateInstallDir: { env: 'NEXUS_GATE_INSTALL_DIR', spec: text, default: '/opt/nexus' },
   /** PostgreSQL port on the server, opened to dev machines only. */
@@ -236,6 +238,9 @@ const SPECS = {
 } satisfies Record<string, { env: string; spec: Spec<unknown>; default: unknown }>;
 
 type Specs = typeof SPECS;
+
+/** Every environment variable a setting reads (docs/settings.md lists each; a test checks). */
+export const SETTING_VARIABLES: readonly string[] = Object.values(SPECS).map((s) => s.env);
 type Parsed<K extends keyof Specs> = Specs[K]['spec'] extends Spec<infer T> ? T : never;
 
 export type Settings = Readonly<

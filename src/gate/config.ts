@@ -1,6 +1,7 @@
 // What the rendered files are made of: the settings that describe the gate
 // (addresses, ports, pair) and the peers on record in Guardian's registry.
 
+import path from 'node:path';
 import type { Settings } from '../core/settings.ts';
 import { ADDRESS_POOLS, readRegistry, type PoolName } from '../guardian/index.ts';
 
@@ -8,6 +9,18 @@ export const WG_INTERFACE = 'wg0';
 export const VPN_NETWORK = '10.10.0.0/24';
 export const SSH_PORT = 22;
 export const DNS_PORT = 53;
+/** Where the gate's settings live; systemd units and keepalived's scripts read it. */
+export const ENV_FILE = '/etc/nexus/nexus.env';
+
+export interface UnitOptions {
+  /** The node binary (the one rendering: the gate runs render on itself). */
+  node: string;
+}
+
+/** A `nexus …` command line as rendered files run it: the installed checkout, the rendering node binary. */
+export function nexusCommand(cfg: GateConfig, opts: UnitOptions, args: string): string {
+  return `${opts.node} ${path.posix.join(cfg.installDir, 'bin', 'nexus.js')} ${args}`;
+}
 
 export interface GatePeer {
   name: string;
@@ -32,6 +45,8 @@ export interface GateConfig {
   vrid: number;
   syncMinutes: number;
   syncUser: string;
+  /** rsync's -e: the ssh command of config sync. */
+  syncSsh: string;
   installDir: string;
   ports: { sync: number; guardian: number; postgres: number; ssh: number; dns: number };
 }
@@ -52,6 +67,7 @@ export function gateConfig(settings: Settings): GateConfig {
     vrid: settings.gateVrid,
     syncMinutes: settings.gateSyncMinutes,
     syncUser: settings.gateSyncUser,
+    syncSsh: settings.gateSyncSsh,
     installDir: settings.gateInstallDir,
     ports: { sync: settings.syncPort, guardian: settings.guardianPort, postgres: settings.serverPostgresPort, ssh: SSH_PORT, dns: DNS_PORT },
   };

@@ -10,7 +10,7 @@
 // over.
 
 import path from 'node:path';
-import { WG_INTERFACE, type GateConfig } from './config.ts';
+import { ENV_FILE, nexusCommand, WG_INTERFACE, type GateConfig, type UnitOptions } from './config.ts';
 
 export const KEEPALIVED_DIR = '/etc/keepalived';
 export const STATE_FILE = '/run/nexus-gate/state';
@@ -99,25 +99,36 @@ export function renderCheckScript(cfg: GateConfig, opts: ScriptOptions = {}): st
   ].join('\n');
 }
 
-export function renderNotifyScript(opts: ScriptOptions = {}): string {
+/**
+ * On MASTER the services start, then `nexus gate apply` brings the live
+ * interface up to date: this node's wg0.conf was rendered when it was
+ * installed, and config sync has brought registrations made on the other gate
+ * since. Without it a device registered there would have no tunnel here.
+ */
+export function renderNotifyScript(cfg: GateConfig, unit: UnitOptions, opts: ScriptOptions = {}): string {
   const state = opts.stateFile ?? STATE_FILE;
+  const wg = opts.wgInterface ?? WG_INTERFACE;
+  const apply = `${nexusCommand(cfg, unit, 'gate apply --interface "$WG_IF" --conf "$WG_CONF"')}`;
   return [
     '#!/bin/sh',
     '# keepalived notify script (rendered by `nexus gate render`): $1 GROUP|INSTANCE, $2 name, $3 MASTER|BACKUP|FAULT|STOP.',
     '# The MASTER runs WireGuard, dnsmasq and Guardian; a standby runs none of them, so Guardian is never written on two',
     '# gates at once and the synced copy is never overwritten by a stale server.',
     `STATE_FILE="\${NEXUS_GATE_STATE_FILE:-${state}}"`,
+    `WG_IF="${wg}"`,
+    `WG_CONF="${opts.wgConf ?? `/etc/wireguard/${wg}.conf`}"`,
     'new="${3:-$1}"',
     'mkdir -p "$(dirname "$STATE_FILE")"',
     'echo "$new" > "$STATE_FILE"',
+    'apply_peers() {',
+    `  if [ -r ${ENV_FILE} ]; then export NEXUS_ENV_FILE=${ENV_FILE}; fi`,
+    `  if out=$(NEXUS_HOME="${cfg.home}" ${apply} 2>&1); then logger -t nexus-gate "$out"; else logger -t nexus-gate "gate apply failed, peers registered since the last render may lack a tunnel: $out"; fi`,
+    '}',
+    'case "$new" in',
     ...(opts.manageServices === false
-      ? ['# (rendered without service management)']
-      : [
-          'case "$new" in',
-          `  MASTER) systemctl start ${GATE_SERVICES.join(' ')} ;;`,
-          `  BACKUP|FAULT|STOP) systemctl stop ${[...GATE_SERVICES].reverse().join(' ')} ;;`,
-          'esac',
-        ]),
+      ? ['  MASTER) apply_peers ;; # (rendered without service management)']
+      : [`  MASTER) systemctl start ${GATE_SERVICES.join(' ')} && apply_peers ;;`, `  BACKUP|FAULT|STOP) systemctl stop ${[...GATE_SERVICES].reverse().join(' ')} ;;`]),
+    'esac',
     'logger -t nexus-gate "keepalived: $new"',
     'exit 0',
     '',

@@ -57,7 +57,7 @@ export async function renderGate(cfg: GateConfig, out: string, unit: UnitOptions
   if (missing.length === 0) {
     write(`${KEEPALIVED_DIR.slice(1)}/keepalived.conf`, renderKeepalived(cfg), 0o644, 'keepalived');
     write(`${KEEPALIVED_DIR.slice(1)}/nexus-gate-check.sh`, renderCheckScript(cfg), 0o755, 'script');
-    write(`${KEEPALIVED_DIR.slice(1)}/nexus-gate-notify.sh`, renderNotifyScript(), 0o755, 'script');
+    write(`${KEEPALIVED_DIR.slice(1)}/nexus-gate-notify.sh`, renderNotifyScript(cfg, unit), 0o755, 'script');
     write(`${LIB_DIR.slice(1)}/sync.sh`, renderSyncScript(cfg, unit), 0o755, 'script');
     write('etc/systemd/system/nexus-gate-sync.service', renderSyncService(), 0o644, 'systemd');
     write('etc/systemd/system/nexus-gate-sync.timer', renderSyncTimer(cfg), 0o644, 'systemd');

@@ -2,20 +2,14 @@
 // packaged wg-quick@wg0; dnsmasq and keepalived as their packaged units.
 
 import path from 'node:path';
-import type { GateConfig } from './config.ts';
+import { ENV_FILE, nexusCommand, type GateConfig, type UnitOptions } from './config.ts';
 import { STATE_FILE } from './keepalived.ts';
+import { SNAPSHOT_DIRS } from './snapshot.ts';
 
 export const LIB_DIR = '/usr/local/lib/nexus-gate';
-export const ENV_FILE = '/etc/nexus/nexus.env';
+export { ENV_FILE };
 
-export interface UnitOptions {
-  /** The node binary (the one rendering: the gate runs render on itself). */
-  node: string;
-}
-
-function nexusCommand(cfg: GateConfig, opts: UnitOptions, args: string): string {
-  return `${opts.node} ${path.posix.join(cfg.installDir, 'bin', 'nexus.js')} ${args}`;
-}
+export type { UnitOptions };
 
 export function renderGuardianUnit(cfg: GateConfig, opts: UnitOptions): string {
   return [
@@ -78,11 +72,19 @@ export function renderSyncTimer(cfg: GateConfig): string {
   ].join('\n');
 }
 
+/** One shell word, whatever it contains. */
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
 /**
- * Config sync: on the MASTER only, a snapshot of Guardian's folder taken under
- * Guardian's lock (`nexus gate snapshot`), rsynced over SSH to the standby.
+ * Config sync: on the MASTER only, a snapshot of Guardian's folder and the TLS
+ * folder taken under their locks (`nexus gate snapshot`), rsynced over SSH to
+ * the same folders of the standby's NEXUS_HOME (both gates use the same path).
  * rsync writes each file to a temporary name and renames it, so the standby
- * never sees a torn file; --delete-after keeps it an exact copy.
+ * never sees a torn file; --delete-after keeps each folder an exact copy and
+ * touches nothing else in the standby's home (nor its lock files: excluded).
+ * The ssh command is NEXUS_GATE_SYNC_SSH (e.g. `-i` for a dedicated key).
  */
 export function renderSyncScript(cfg: GateConfig, opts: UnitOptions): string {
   const target = `${cfg.syncUser}@${cfg.peerAddress ?? 'PEER-NOT-SET'}`;
@@ -91,13 +93,14 @@ export function renderSyncScript(cfg: GateConfig, opts: UnitOptions): string {
     '# Rendered by `nexus gate render`.',
     'set -eu',
     `STATE_FILE="\${NEXUS_GATE_STATE_FILE:-${STATE_FILE}}"`,
+    `SSH=${shellQuote(cfg.syncSsh)}`,
     'state=$(cat "$STATE_FILE" 2>/dev/null || echo none)',
     'if [ "$state" != MASTER ]; then echo "nexus-gate-sync: this gate is $state, only the MASTER sends"; exit 0; fi',
     ...(cfg.peerAddress ? [] : ['echo "nexus-gate-sync: NEXUS_GATE_PEER_ADDRESS is not set" >&2', 'exit 1']),
     'snap=$(mktemp -d)',
     'trap \'rm -rf "$snap"\' EXIT',
-    `${nexusCommand(cfg, opts, `gate snapshot --out "$snap/guardian"`)}`,
-    `rsync -a --delete-after -e "ssh -o BatchMode=yes -o ConnectTimeout=10" "$snap/guardian/" "${target}:${path.posix.join(cfg.home, 'guardian')}/"`,
+    `${nexusCommand(cfg, opts, 'gate snapshot --out "$snap"')}`,
+    `rsync -a --delete-after --exclude '.*' -e "$SSH" ${SNAPSHOT_DIRS.map((d) => `"$snap/${d}"`).join(' ')} "${target}:${cfg.home}/"`,
     'echo "nexus-gate-sync: sent to ' + target + '"',
     '',
   ].join('\n');

@@ -2,10 +2,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadSettings, parseEnvFile, redactUrl } from '../../src/core/settings.ts';
+import { SETTING_VARIABLES, loadSettings, parseEnvFile, redactUrl } from '../../src/core/settings.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nexus-settings-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,4 +64,10 @@ test('URLs are redacted in messages', () => {
 test('a NEXUS_* variable that is no setting is reported, with the closest setting', () => {
   const s = loadSettings({ NEXUS_PG_PROT: '5432', NEXUS_SOMETHING_ELSE: 'x', NEXUS_TEST_HOME: '/t', NEXUS_BENCH_OPS: '1' }, dir);
   assert.deepEqual(s.unknownVariables, ['NEXUS_PG_PROT (did you mean NEXUS_PG_PORT?)', 'NEXUS_SOMETHING_ELSE']);
+});
+
+test('docs/settings.md lists every setting', () => {
+  const docs = readFileSync(new URL('../../docs/settings.md', import.meta.url), 'utf8');
+  assert.ok(SETTING_VARIABLES.length > 50);
+  assert.deepEqual(SETTING_VARIABLES.filter((v) => !docs.includes(`\`${v}\``)), []);
 });

@@ -6,20 +6,17 @@
 // device is revoked and `nexus gate apply` removes its tunnel live while the
 // others keep their sessions. Only addresses inside these namespaces are used.
 
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HA_ENV, gateSettings, tempDir } from './helpers.ts';
-import {
-  addGateDevice, addGatePeer, applyGate, createWgInterface, gateConfig, inNetns, renderGate, run, scratchUfw, stripConfig, wgSetconf,
-  type GateConfig, type WgInterface,
-} from '../../src/gate/index.ts';
+import { HA_ENV, NetnsLab, gateSettings, tempDir } from './helpers.ts';
+import { addGateDevice, addGatePeer, applyGate, gateConfig, inNetns, renderGate, scratchUfw, type GateConfig } from '../../src/gate/index.ts';
 import { revokeDevice } from '../../src/guardian/index.ts';
 
+const lab = new NetnsLab(); // first: its cleanup stops the processes before the folders go
 const id = randomBytes(3).toString('hex');
 const NS = { gate: `nxg-${id}`, server: `nxs-${id}`, dev: `nxd-${id}`, f1: `nxf1-${id}`, f2: `nxf2-${id}` };
 const LAN = { gate: '192.168.250.1', server: '192.168.250.10', dev: '192.168.250.20', f1: '192.168.250.101', f2: '192.168.250.102' };
@@ -28,14 +25,7 @@ const work = tempDir();
 const settings = gateSettings(home, { ...HA_ENV, NEXUS_GATE_ENDPOINT: `${LAN.gate}:51820` });
 const cfg: GateConfig = { ...gateConfig(settings), wgInterface: `nxg${id}`, lanInterface: 'br0' };
 const LISTEN = fileURLToPath(new URL('./fixtures/listen.mjs', import.meta.url));
-const interfaces: WgInterface[] = [];
-const listeners: ChildProcess[] = [];
 const keys: Record<string, string> = {};
-
-async function sh(ns: string, cmd: string): Promise<void> {
-  const r = await inNetns(ns, 'sh', ['-c', cmd]);
-  assert.equal(r.code, 0, `${ns}: ${cmd}: ${r.stderr}`);
-}
 
 /** Does a TCP connection from `ns` to host:port get the listener's answer within the timeout? */
 async function reaches(ns: string, host: string, port: number, timeoutS = 2): Promise<boolean> {
@@ -49,40 +39,29 @@ async function eventually(ns: string, host: string, port: number): Promise<boole
 }
 
 async function listen(ns: string, host: string, ports: number[]): Promise<void> {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, LISTEN, host, ...ports.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  listeners.push(child);
+  const child = lab.spawn(ns, [process.execPath, LISTEN, host, ...ports.map(String)]);
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d) => String(d).includes('ready') && resolve());
-    child.once('exit', (code) => reject(new Error(`listener in ${ns} exited ${code}`)));
+    child.once('exit', (code) => reject(new Error(`listener in ${ns} exited ${code}: ${child.log()}`)));
   });
-}
-
-async function bringUp(ns: string, ifName: string, config: string, address: string, route: string): Promise<WgInterface> {
-  const wg = await createWgInterface(ns, ifName);
-  interfaces.push(wg);
-  const file = path.join(work, `${ifName}.conf`);
-  writeFileSync(file, config, { mode: 0o600 });
-  await wgSetconf(ns, ifName, await stripConfig(file));
-  await sh(ns, `ip addr add ${address} dev ${ifName} && ip link set ${ifName} up${route ? ` && ip route add ${route} dev ${ifName}` : ''}`);
-  return wg;
 }
 
 async function firewall(ns: string, script: string): Promise<void> {
   const env = scratchUfw(path.join(work, `ufw-${ns}`));
-  const r = await inNetns(ns, 'sh', [script], { env, timeoutMs: 120_000 });
-  assert.equal(r.code, 0, r.stderr);
+  // ufw is Python started once per rule: minutes on a loaded 2-core machine.
+  const timeoutMs = 300_000;
+  const started = Date.now();
+  const r = await inNetns(ns, 'sh', [script], { env, timeoutMs });
+  const said = `${r.stdout}${r.stderr}`.split('\n').filter((l) => !l.includes('is world writable')).slice(-30).join('\n');
+  assert.equal(r.code, 0, `${path.basename(script)} in ${ns}: ${r.code === null ? `killed after ${timeoutMs / 1000} s` : `exit ${r.code}`} (${((Date.now() - started) / 1000).toFixed(0)} s)\n${said}`);
 }
 
 before(async () => {
   // Namespaces; a bridge in the gate namespace is its LAN; each other namespace hangs off it by a veth pair.
-  for (const ns of Object.values(NS)) assert.equal((await run('ip', ['netns', 'add', ns])).code, 0, `ip netns add ${ns} (root needed)`);
-  await sh(NS.gate, `ip link set lo up && ip link add br0 type bridge && ip addr add ${LAN.gate}/24 dev br0 && ip link set br0 up && sysctl -qw net.ipv4.ip_forward=1`);
+  for (const ns of Object.values(NS)) await lab.netns(ns);
+  await lab.sh(NS.gate, `ip link add br0 type bridge && ip addr add ${LAN.gate}/24 dev br0 && ip link set br0 up && sysctl -qw net.ipv4.ip_forward=1`);
   for (const [role, ns] of Object.entries(NS)) {
-    if (role === 'gate') continue;
-    const port = `p${role}`;
-    assert.equal((await run('ip', ['link', 'add', port, 'netns', NS.gate, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns])).code, 0);
-    await sh(NS.gate, `ip link set ${port} master br0 && ip link set ${port} up`);
-    await sh(ns, `ip link set lo up && ip addr add ${LAN[role as keyof typeof LAN]}/24 dev eth0 && ip link set eth0 up`);
+    if (role !== 'gate') await lab.plug(NS.gate, 'br0', `p${role}`, ns, `${LAN[role as keyof typeof LAN]}/24`);
   }
 
   // The registry: a server, a dev machine, two field devices; key pairs made by nexus, private keys kept by the test only.
@@ -95,12 +74,11 @@ before(async () => {
   await renderGate(cfg, out, { node: process.execPath });
 
   // Tunnels from the rendered gate config and the configs `add` printed.
-  const { readFileSync } = await import('node:fs');
-  await bringUp(NS.gate, cfg.wgInterface, readFileSync(path.join(out, 'etc/wireguard/wg0.conf'), 'utf8'), '10.10.0.1/24', '');
-  await bringUp(NS.server, `nxs${id}`, server.config, '10.10.0.10/32', '10.10.0.0/24');
-  await bringUp(NS.dev, `nxd${id}`, dev.config, '10.10.0.20/32', '10.10.0.0/24');
-  await bringUp(NS.f1, `nxa${id}`, f1.config, '10.10.0.100/32', '10.10.0.0/24');
-  await bringUp(NS.f2, `nxb${id}`, f2.config, '10.10.0.101/32', '10.10.0.0/24');
+  await lab.tunnel(NS.gate, cfg.wgInterface, readFileSync(path.join(out, 'etc/wireguard/wg0.conf'), 'utf8'), '10.10.0.1/24');
+  await lab.tunnel(NS.server, `nxs${id}`, server.config, '10.10.0.10/32', '10.10.0.0/24');
+  await lab.tunnel(NS.dev, `nxd${id}`, dev.config, '10.10.0.20/32', '10.10.0.0/24');
+  await lab.tunnel(NS.f1, `nxa${id}`, f1.config, '10.10.0.100/32', '10.10.0.0/24');
+  await lab.tunnel(NS.f2, `nxb${id}`, f2.config, '10.10.0.101/32', '10.10.0.0/24');
 
   // Rendered firewalls, then stand-in services on every port that matters (on all addresses: the firewall decides).
   await firewall(NS.gate, path.join(out, 'usr/local/lib/nexus-gate/ufw-gate.sh'));
@@ -110,16 +88,6 @@ before(async () => {
   await firewall(NS.server, serverScript);
   await listen(NS.gate, '0.0.0.0', [8444, 22, 8443]);
   await listen(NS.server, '0.0.0.0', [8443, 5432, 22]);
-});
-
-after(async () => {
-  // Processes first (SIGKILL: nothing to save), then the namespaces, so no run leaves anything behind.
-  for (const l of listeners) l.kill('SIGKILL');
-  await Promise.all(interfaces.map((wg) => wg.stop().catch(() => undefined)));
-  for (const ns of Object.values(NS)) {
-    const r = await run('ip', ['netns', 'del', ns]);
-    if (r.code !== 0) console.error(`ip netns del ${ns}: ${r.stderr}`);
-  }
 });
 
 test('a field device reaches the sync API and Guardian through the tunnel, and nothing else', async () => {

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { nexus } from '../helpers/cli.ts';
 import { HA_ENV, gateSettings, tempDir } from './helpers.ts';
 import { addGateDevice, addGatePeer, checkGate, gateConfig, renderGate, snapshotGuardian } from '../../src/gate/index.ts';
-import { revokeDevice } from '../../src/guardian/index.ts';
+import { ensureSigningKey, revokeDevice } from '../../src/guardian/index.ts';
+import { ensureTls } from '../../src/tls/index.ts';
 
 const home = tempDir();
 const settings = gateSettings(home, HA_ENV);
@@ -65,11 +66,13 @@ test('render: wg0.conf with every active peer as /32, client configs, firewall, 
   assert.match(check, /guardian\/v1\/health/);
   assert.match(check, /pidof dnsmasq/);
   const notify = readFileSync(path.join(out, 'etc/keepalived/nexus-gate-notify.sh'), 'utf8');
-  assert.match(notify, /MASTER\) systemctl start wg-quick@wg0\.service dnsmasq\.service nexus-guardian\.service/);
+  assert.match(notify, /MASTER\) systemctl start wg-quick@wg0\.service dnsmasq\.service nexus-guardian\.service && apply_peers/);
+  assert.match(notify, /nexus\.js gate apply --interface "\$WG_IF" --conf "\$WG_CONF"/);
   const sync = readFileSync(path.join(out, 'usr/local/lib/nexus-gate/sync.sh'), 'utf8');
   assert.match(sync, /only the MASTER sends/);
   assert.match(sync, /gate snapshot --out/);
-  assert.match(sync, /rsync -a --delete-after -e "ssh .*nexus@192\.168\.250\.12:/);
+  assert.match(sync, /rsync -a --delete-after --exclude '\.\*' -e "\$SSH" "\$snap\/guardian" "\$snap\/tls" "nexus@192\.168\.250\.12:/);
+  assert.match(sync, /^SSH='ssh -o BatchMode=yes -o ConnectTimeout=10'$/m);
   assert.match(readFileSync(path.join(out, 'etc/systemd/system/nexus-gate-sync.timer'), 'utf8'), /^OnUnitActiveSec=5min$/m);
 });
 
@@ -110,11 +113,14 @@ test('the CLI renders and checks; a `local` zone is warned about; no HA settings
   assert.ok(JSON.parse(check.stdout).every((x: { ok: boolean }) => x.ok));
 });
 
-test('snapshot: a copy of Guardian\'s files taken under its lock, without the lock file', async () => {
-  const snap = path.join(tempDir(), 'guardian');
+test('snapshot: Guardian\'s files and the TLS authority, taken under their locks, without lock files', async () => {
+  await ensureTls(home);
+  await ensureSigningKey(home);
+  const snap = tempDir();
   const files = await snapshotGuardian(home, snap);
-  assert.ok(files.includes('registry.json') && files.includes('wg-gate.key'));
-  assert.equal(readFileSync(path.join(snap, 'registry.json'), 'utf8'), readFileSync(path.join(home, 'guardian', 'registry.json'), 'utf8'));
-  assert.equal(statSync(path.join(snap, 'wg-gate.key')).mode & 0o777, 0o600);
-  assert.ok(!readdirSync(snap).some((f) => f.startsWith('.')));
+  for (const f of ['guardian/registry.json', 'guardian/wg-gate.key', 'guardian/keys.json', 'tls/ca.crt', 'tls/ca.key', 'tls/server.crt', 'tls/server.key']) assert.ok(files.includes(f), f);
+  assert.equal(readFileSync(path.join(snap, 'guardian/registry.json'), 'utf8'), readFileSync(path.join(home, 'guardian', 'registry.json'), 'utf8'));
+  assert.equal(readFileSync(path.join(snap, 'tls/ca.crt'), 'utf8'), readFileSync(path.join(home, 'tls', 'ca.crt'), 'utf8'));
+  assert.equal(statSync(path.join(snap, 'guardian/wg-gate.key')).mode & 0o777, 0o600);
+  for (const dir of ['guardian', 'tls']) assert.ok(!readdirSync(path.join(snap, dir)).some((f) => f.startsWith('.')), dir);
 });

@@ -60,7 +60,7 @@ export function registerGate(program: Command): void {
 
   gate
     .command('apply')
-    .description('rewrite wg0.conf from the registry and load it live with `wg syncconf` (unchanged peers keep their sessions)')
+    .description('rewrite wg0.conf from the registry and hand only the changed peers to the live interface (`wg set`; the others keep their sessions)')
     .option('--interface <name>', 'WireGuard interface', 'wg0')
     .option('--conf <file>', 'config file of the interface (default /etc/wireguard/<interface>.conf)')
     .option('--netns <name>', 'run wg inside this network namespace')
@@ -74,7 +74,7 @@ export function registerGate(program: Command): void {
 
   gate
     .command('snapshot')
-    .description("copy Guardian's files under its lock (what config sync sends to the standby)")
+    .description("copy Guardian's files and the TLS authority under their locks (what config sync sends to the standby)")
     .requiredOption('--out <dir>', 'output folder (replaced)')
     .action(async (opts: { out: string }) => {
       const files = await snapshotGuardian(getRuntime().settings.home, path.resolve(opts.out));
