@@ -1,23 +1,19 @@
 // npm run bench:push — push throughput over HTTPS against raw COPY of the
-// same rows, and file upload throughput against `cp` + fsync of the same
-// bytes, in one run on one machine. The sync server runs as its own process
-// (`nexus sync`) so its peak memory can be read.
+// same rows, in one run on one machine. The sync server runs as its own
+// process (`nexus sync`) so its peak memory can be read. File upload
+// throughput has its own benchmark: npm run bench:upload (bench/upload.ts).
 //
 //   NEXUS_BENCH_OPS (200000) NEXUS_BENCH_DEVICES (20) NEXUS_BENCH_ROUNDS (3)
+//   NEXUS_BENCH_NO_RECORD=1: print the table only (trial runs)
 
-import { spawn, execFileSync } from 'node:child_process';
-import { createHash, randomFillSync, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
-import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import copyStreams from 'pg-copy-streams';
-import { addDevice } from '../src/guardian/index.ts';
-import { caCertPath, ensureTls } from '../src/tls/index.ts';
-import { freePort } from '../src/db/cluster.ts';
 import { payloadSha256, uuidv7 } from '../src/protocol/index.ts';
-import { barChart, benchEnv, median, percentile, progress, recordResults } from './lib.ts';
+import { startBenchStack } from './push-stack.ts';
+import { barChart, median, percentile, progress, recordResults } from './lib.ts';
 
 const num = (v: string | undefined, d: number) => (v && /^\d+$/.test(v) ? Number(v) : d);
 // Benchmarks are run by hand; these knobs are read here, as the CLI does for settings.
@@ -25,60 +21,10 @@ const OPS = num(process.env.NEXUS_BENCH_OPS, 200_000);
 const DEVICES = num(process.env.NEXUS_BENCH_DEVICES, 20);
 const ROUNDS = num(process.env.NEXUS_BENCH_ROUNDS, 3);
 const BATCH = 500;
-const FILES = num(process.env.NEXUS_BENCH_FILES, 8);
-const FILE_MB = num(process.env.NEXUS_BENCH_FILE_MB, 32);
 
-const env = await benchEnv();
-await ensureTls(env.home);
-const ca = readFileSync(caCertPath(env.home));
-let agent = new https.Agent({ ca, keepAlive: true, maxSockets: DEVICES * 2 });
-/** Fresh connections for each phase: idle keep-alive sockets may have been closed by the servers meanwhile. */
-function freshAgent(): void {
-  agent.destroy();
-  agent = new https.Agent({ ca, keepAlive: true, maxSockets: DEVICES * 2 });
-}
-// Guardian and sync run as their own processes, as in production: the
-// benchmark's client work never stalls them, and sync's memory is its own.
-const [guardianPort, syncPort] = [await freePort(), await freePort()];
-const guardianUrl = `https://127.0.0.1:${guardianPort}`;
-const syncUrl = `https://127.0.0.1:${syncPort}`;
-const childEnv = { PATH: process.env.PATH, ...env.env, NEXUS_GUARDIAN_PORT: String(guardianPort), NEXUS_SYNC_PORT: String(syncPort), NEXUS_GUARDIAN_URL: guardianUrl, NEXUS_CHECK_SOURCE_ADDRESS: 'false', NEXUS_FILE_MAX_BYTES: String(256 * 1024 * 1024) };
-const guardian = spawn(process.execPath, ['bin/nexus.js', 'guardian'], { env: childEnv, stdio: ['ignore', 'inherit', 'inherit'] });
-// The heap cap of deploy/systemd/nexus-sync.service, as in production.
-const server = spawn(process.execPath, ['bin/nexus.js', 'sync'], { env: { ...childEnv, NODE_OPTIONS: '--max-old-space-size=192' }, stdio: ['ignore', 'inherit', 'inherit'] });
-
-function call(base: string, method: string, p: string, body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(new URL(p, base), { method, agent, headers: { ...(body ? { 'content-length': String(body.length) } : {}), ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        resolve({ status: res.statusCode ?? 0, json: text.startsWith('{') ? JSON.parse(text) : text });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const stack = await startBenchStack({ maxSockets: DEVICES * 2 });
+const { env, syncUrl, call, enrol } = stack;
 const json = (o: unknown) => Buffer.from(JSON.stringify(o));
-
-async function waitForServers(): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const sync = await call(syncUrl, 'GET', '/v1/openapi.json').then((r) => r.status === 200, () => false);
-    const guard = await call(guardianUrl, 'GET', '/guardian/v1/health').then((r) => r.status === 200, () => false);
-    if (sync && guard) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('nexus guardian / nexus sync did not start');
-}
-
-async function enrol(): Promise<{ id: string; token: string }> {
-  const added = await addDevice(env.home, { name: `bench-${randomUUID().slice(0, 8)}`, enrollmentTtlHours: 1 });
-  const e = await call(guardianUrl, 'POST', '/guardian/v1/enroll', json({ enrollment_code: added.enrollmentCode }), { 'content-type': 'application/json' });
-  const t = await call(guardianUrl, 'POST', '/guardian/v1/token', json({ device_id: e.json.device_id, device_secret: e.json.device_secret }), { 'content-type': 'application/json' });
-  return { id: e.json.device_id, token: t.json.access_token };
-}
 
 /** A FIELD_DATA-shaped session op (about 700 bytes of JSON). */
 function sessionOp(seq: number): Record<string, unknown> {
@@ -151,37 +97,7 @@ function peakRssMb(pid: number): number {
   return Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024;
 }
 
-async function fileRound(round: number, device: { token: string }): Promise<{ upload: number; cp: number }> {
-  const dir = path.join(env.home, `bench-files-${round}`);
-  const dest = path.join(env.home, `bench-cp-${round}`);
-  mkdirSync(dir);
-  mkdirSync(dest);
-  const files = Array.from({ length: FILES }, (_, i) => {
-    const bytes = randomFillSync(Buffer.alloc(FILE_MB * 1024 * 1024));
-    const f = path.join(dir, `f${i}.pdf`);
-    writeFileSync(f, bytes);
-    return { f, sha: createHash('sha256').update(bytes).digest('hex'), bytes };
-  });
-  const totalMb = FILES * FILE_MB;
-  freshAgent();
-  let t0 = performance.now();
-  for (const { sha, bytes } of files) {
-    const r = await call(syncUrl, 'PUT', `/v1/files/${sha}`, bytes, { 'content-type': 'application/pdf', authorization: `Bearer ${device.token}` });
-    if (r.status !== 201) throw new Error(`upload failed: ${r.status} ${JSON.stringify(r.json)}`);
-  }
-  const upload = totalMb / ((performance.now() - t0) / 1000);
-  execFileSync('sync');
-  t0 = performance.now();
-  execFileSync('cp', [...files.map((x) => x.f), dest]);
-  execFileSync('sync', files.map((x) => path.join(dest, path.basename(x.f)))); // durable, like the server's fsync
-  const cp = totalMb / ((performance.now() - t0) / 1000);
-  rmSync(dir, { recursive: true });
-  rmSync(dest, { recursive: true });
-  return { upload, cp };
-}
-
 try {
-  await waitForServers();
   const push: number[] = [];
   const copy: number[] = [];
   const p50: number[] = [];
@@ -189,7 +105,7 @@ try {
   for (let r = 1; r <= ROUNDS; r++) {
     process.stderr.write(`round ${r}/${ROUNDS}\n`);
     const bodies = makeBodies();
-    freshAgent();
+    stack.freshAgent();
     const res = await pushRound(bodies);
     push.push(res.opsPerSec);
     p50.push(percentile(res.latencies, 50));
@@ -197,19 +113,8 @@ try {
     copy.push(await copyRound(res.rows));
     process.stderr.write(`  push ${Math.round(res.opsPerSec)} ops/s, COPY ${Math.round(copy[copy.length - 1]!)} rows/s\n`);
   }
-  const rss = peakRssMb(server.pid!);
-  freshAgent();
-  const device = await enrol();
-  const uploads: number[] = [];
-  const cps: number[] = [];
-  for (let r = 1; r <= ROUNDS; r++) {
-    const f = await fileRound(r, device);
-    uploads.push(f.upload);
-    cps.push(f.cp);
-    process.stderr.write(`  files round ${r}: upload ${f.upload.toFixed(0)} MB/s, cp+fsync ${f.cp.toFixed(0)} MB/s\n`);
-  }
+  const rss = peakRssMb(stack.server.pid!);
   const pushRatio = median(push) / median(copy);
-  const fileRatio = median(uploads) / median(cps);
   const lines = [
     `| measure (median of ${ROUNDS}) | value | target |`,
     '|---|---|---|',
@@ -218,23 +123,15 @@ try {
     `| **push / COPY** | **${pushRatio.toFixed(2)}** | ≥ 0.30 |`,
     `| batch latency p50 / p99 | ${Math.round(median(p50))} / ${Math.round(median(p99))} ms | |`,
     `| sync server peak RSS | ${Math.round(rss)} MB | < 300 MB |`,
-    `| file upload (PUT, ${FILES} × ${FILE_MB} MiB) | ${median(uploads).toFixed(0)} MB/s | |`,
-    `| cp + fsync of the same bytes | ${median(cps).toFixed(0)} MB/s | |`,
-    `| **upload / cp** | **${fileRatio.toFixed(2)}** | ≥ 0.5 |`,
   ];
-  const chart = barChart('push.svg', 'Push and upload against their physical limits (median)', '', [
-    { label: 'push ops/s', value: median(push) },
-    { label: 'COPY rows/s', value: median(copy) },
-    { label: 'upload MB/s (×1000)', value: median(uploads) * 1000 },
-    { label: 'cp+fsync MB/s (×1000)', value: median(cps) * 1000 },
-  ]);
   process.stdout.write(lines.join('\n') + '\n');
-  recordResults('Push and file upload', 'npm run bench:push', lines, chart);
-} finally {
-  for (const child of [server, guardian]) {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+  if (process.env.NEXUS_BENCH_NO_RECORD !== '1') {
+    const chart = barChart('push.svg', 'Push against raw COPY (median)', '', [
+      { label: 'push ops/s', value: median(push) },
+      { label: 'COPY rows/s', value: median(copy) },
+    ]);
+    recordResults('Push', 'npm run bench:push', lines, chart);
   }
-  agent.destroy();
-  await env.close();
+} finally {
+  await stack.close();
 }

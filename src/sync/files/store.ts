@@ -85,10 +85,13 @@ export class FileStore {
     } finally {
       await fh.close();
     }
+    // Node's recursive mkdir treats a folder that appears meanwhile as
+    // success at every level, so concurrent commits into one fan-out folder
+    // do not fail on each other (commit.test.ts); a file in the way does.
     await mkdir(path.dirname(final), { recursive: true, mode: 0o700 });
     await rename(tmp, final);
-    await fsyncDir(path.dirname(final));
-    await fsyncDir(path.dirname(tmp));
+    // Both folders: the new name made durable, and the old one gone. Independent, so at once.
+    await Promise.all([fsyncDir(path.dirname(final)), fsyncDir(path.dirname(tmp))]);
     const { rowCount } = await this.pool.query(
       `INSERT INTO nexus.files (sha256, size_bytes, content_type, via, device_id)
        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING`,

@@ -10,15 +10,14 @@
 // Upload ids are checked (32 hex digits) before any call reaches here.
 
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { stat, truncate, unlink } from 'node:fs/promises';
+import { open, stat, truncate, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { FileStore as TusFileStore } from '@tus/file-store';
 import { ERRORS, Upload } from '@tus/server';
 import type { FileStore } from './store.ts';
 import { CHECKSUM_MISMATCH, type Checksum } from './checksum.ts';
+import { Sink } from './sink.ts';
 
 export class NexusTusStore extends TusFileStore {
   private readonly files: FileStore;
@@ -53,18 +52,24 @@ export class NexusTusStore extends TusFileStore {
     this.expected.delete(key);
     const hash = checksum ? createHash(checksum.algorithm) : undefined;
     let received = 0;
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        received += chunk.length;
-        hash?.update(chunk);
-        done(null, chunk);
-      },
-    });
     try {
-      await pipeline(readable, tap, createWriteStream(this.dataPath(id), { flags: 'r+', start: offset }));
+      // The same writer as PUT (sink.ts): batched writev, background write-back.
+      const sink = new Sink(await open(this.dataPath(id), 'r+'), offset);
+      try {
+        for await (const chunk of readable as AsyncIterable<Buffer>) {
+          received += chunk.length;
+          hash?.update(chunk);
+          const wait = sink.write(chunk);
+          if (wait) await wait;
+        }
+      } catch (err) {
+        // Without a checksum, what arrived is kept and the client resumes
+        // after it (that is the point of tus); with one, a cut body cannot be verified.
+        await sink.close(!checksum).catch(() => undefined);
+        throw err;
+      }
+      await sink.close(true);
     } catch (err) {
-      // Without a checksum, what arrived is kept and the client resumes after
-      // it (that is the point of tus); with one, a cut body cannot be verified.
       if (checksum) await truncate(this.dataPath(id), offset);
       throw isTusError(err) ? err : ERRORS.FILE_WRITE_ERROR;
     }
