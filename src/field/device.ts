@@ -6,10 +6,11 @@
 
 import { payloadSha256, uuidv7, type Entity, type PushOp } from '../protocol/index.ts';
 import { writeJson, type FieldFs } from './fs.ts';
-import { entityPath, isFileEntity } from './layout.ts';
+import { PATIENTS, entityPath, isFileEntity } from './layout.ts';
 import { readMeta } from './meta.ts';
 import { writeOp } from './outbox.ts';
-import { recover, type RecoveryReport } from './recovery.ts';
+import { reconcileIndex, recover, type RecoveryReport } from './recovery.ts';
+import { PatientIndex } from './patient-index.ts';
 import { readDeviceState, readTombstones, writeDeviceState, writeTombstones, type DeviceState, type Tombstone } from './state.ts';
 import { FieldError } from './errors.ts';
 
@@ -22,6 +23,8 @@ export class FieldDevice {
   /** entity_id → number of pending outbox ops for it. */
   readonly pending = new Map<string, number>();
   recovery: RecoveryReport | undefined;
+  /** The patient list index (patient-index.ts); loaded or rebuilt by recovery. */
+  patients: PatientIndex;
   /** Called after each op is committed to the outbox (the simulator counts ops with it). */
   onRecord: ((op: PushOp) => void) | undefined;
   /** Set when a write failed half-way: only a reopen (recovery) may tell what is on disk. */
@@ -32,12 +35,19 @@ export class FieldDevice {
     this.fs = fs;
     this.state = state;
     this.tombstones = tombstones;
+    this.patients = new PatientIndex(fs);
   }
 
-  /** Opens a device folder: runs recovery first, so what a reader sees is consistent. */
-  static async open(fs: FieldFs): Promise<FieldDevice> {
+  /**
+   * Opens a device folder: runs recovery first, so what a reader sees is
+   * consistent, then checks the patient index against the folders
+   * (reconcileIndex) unless `reconcileLater` — an app that wants its list on
+   * screen first runs that itself.
+   */
+  static async open(fs: FieldFs, opts: { reconcileLater?: boolean } = {}): Promise<FieldDevice> {
     const dev = new FieldDevice(fs, await readDeviceState(fs), await readTombstones(fs));
     dev.recovery = await recover(dev);
+    if (!opts.reconcileLater && !dev.recovery.indexRebuilt) await reconcileIndex(dev, dev.recovery);
     return dev;
   }
 
@@ -108,6 +118,10 @@ export class FieldDevice {
     this.notePending(entityId, 1);
     this.onRecord?.(op);
     if (!isFileEntity(entity)) await writeJson(this.fs, entityPath(entity, patientId, entityId), payload);
+    // After the data file: a crash before this save is repaired from the op by recovery.
+    if (entity === 'patient') this.patients.setPatient(patientId, payload, op.payload_sha256);
+    else this.patients.ensure(patientId);
+    await this.patients.save();
     return op;
   }
 
@@ -121,7 +135,9 @@ export class FieldDevice {
       this.tombstones = [...this.tombstones, { patient_id: patientId, deleted_at: new Date().toISOString() }];
       await writeTombstones(this.fs, this.tombstones);
     }
-    await this.fs.remove(`patients/${patientId}`);
+    await this.fs.remove(`${PATIENTS}/${patientId}`);
+    this.patients.remove(patientId);
+    await this.patients.save();
   }
 }
 

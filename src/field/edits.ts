@@ -4,6 +4,7 @@
 import { isUuid, sha256Hex, uuidv7 } from '../protocol/index.ts';
 import { readJson } from './fs.ts';
 import { entityPath } from './layout.ts';
+import { withIntent } from './journal.ts';
 import { FieldError } from './errors.ts';
 import type { FieldDevice } from './device.ts';
 
@@ -64,7 +65,8 @@ export interface Attachment {
  * Stores the bytes under documents/ (PDF) or images/ (JPEG), then records the
  * op. The bytes come first because the op cannot carry them: a crash between
  * the two leaves bytes that no op and no known version names, which recovery
- * removes (the attachment never happened).
+ * removes (the attachment never happened); an intent names the folder, so
+ * recovery knows to look there.
  */
 export function attach(dev: FieldDevice, patientId: string, a: Attachment): Promise<{ entityId: string; sha256: string; entity: 'document' | 'image' }> {
   return dev.exclusive(() =>
@@ -75,11 +77,14 @@ export function attach(dev: FieldDevice, patientId: string, a: Attachment): Prom
       const entity = contentType === 'application/pdf' ? 'document' : 'image';
       const entityId = uuidv7();
       const sha256 = sha256Hex(a.bytes);
-      await dev.fs.writeAtomic(entityPath(entity, patientId, entityId), a.bytes);
       const payload: Json = { sha256, size: a.bytes.byteLength, content_type: contentType };
       if (a.fileName) payload.file_name = a.fileName;
       payload.captured_at = a.capturedAt ?? new Date().toISOString();
-      await dev.record(entity, patientId, entityId, payload);
+      // The intent tells recovery which folder may hold bytes without their op.
+      await withIntent(dev.fs, [patientId], `attach ${entity} ${entityId}`, async () => {
+        await dev.fs.writeAtomic(entityPath(entity, patientId, entityId), a.bytes);
+        await dev.record(entity, patientId, entityId, payload);
+      });
       return { entityId, sha256, entity };
     }),
   );

@@ -13,10 +13,12 @@ export interface FieldFs {
   /** The bytes of a file, or null when it does not exist. */
   read(path: string): Promise<Uint8Array | null>;
   /**
-   * Replaces the file atomically and durably: temp file in the same folder,
-   * fsync, rename, fsync the folder. Readers see the old content or the new
-   * one, never a torn file. Creates missing parent folders. `mode` is a hint
-   * (ignored where there are no permissions).
+   * Replaces the file atomically and durably: temp file in TEMP_DIR, fsync,
+   * rename into place, fsync the folder. Readers see the old content or the
+   * new one, never a torn file. Creates missing parent folders. `mode` is a
+   * hint (ignored where there are no permissions). Temp files live in one
+   * known folder so that recovery finds a crash's leftovers without walking
+   * every patient folder.
    */
   writeAtomic(path: string, data: Uint8Array | string, opts?: { mode?: number }): Promise<void>;
   /** Atomic rename within the device folder (replaces `to`), then a folder fsync. */
@@ -51,7 +53,15 @@ export function writeJson(fs: FieldFs, path: string, value: unknown, opts?: { mo
   return fs.writeAtomic(path, enc.encode(JSON.stringify(value, null, 2) + '\n'), opts);
 }
 
-/** Temp files of writeAtomic: `.<name>.<random>.tmp`; a crash can leave them, recovery removes them. */
+/**
+ * Where writeAtomic keeps its temp files (`.<name>.<random>.tmp`) until the
+ * rename: one folder, on the same file system as the rest of the device
+ * folder (so the rename stays atomic). A crash can leave files here and
+ * nowhere else; recovery empties it.
+ */
+export const TEMP_DIR = 'tmp';
+
+/** A temp file name (also those of older versions, which wrote them next to the target). */
 export function isTempName(name: string): boolean {
   return name.startsWith('.') && name.endsWith('.tmp');
 }

@@ -15,6 +15,10 @@ export const DEADLETTER = 'deadletter';
 export const RENUMBER = 'outbox-renumber';
 export const UPLOADS = 'uploads';
 export const PATIENTS = 'patients';
+/** Intents of unfinished multi-file writes into patient folders (journal.ts): where recovery looks. */
+export const JOURNAL = 'journal';
+/** The patient list index (patient-index.ts): a cache, never the source of truth. */
+export const PATIENT_INDEX_FILE = 'patient-index.json';
 
 /** Outbox and dead-letter files are named by seq, zero-padded so names sort in seq order. */
 export const seqName = (seq: number): string => `${String(seq).padStart(12, '0')}.json`;

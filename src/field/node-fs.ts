@@ -1,10 +1,12 @@
-// FieldFs on Node's fs: the device folder is a real directory.
+// FieldFs on Node's fs: the device folder is a real directory. Temp files go
+// to TEMP_DIR (same file system, so rename(2) into place is atomic); the
+// target's folder is fsynced after the rename, which makes the new entry durable.
 
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { FieldFs, FileStat } from './fs.ts';
+import { TEMP_DIR, type FieldFs, type FileStat } from './fs.ts';
 
 async function fsyncDir(dir: string): Promise<void> {
   const fd = await open(dir, constants.O_RDONLY);
@@ -34,9 +36,14 @@ export function nodeFs(root: string): FieldFs {
     async writeAtomic(p, data, opts) {
       const file = abs(p);
       const dir = path.dirname(file);
+      const tmpDir = abs(TEMP_DIR);
       await mkdir(dir, { recursive: true });
-      const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-      const fd = await open(tmp, 'w', opts?.mode ?? 0o644);
+      const tmp = path.join(tmpDir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+      const fd = await open(tmp, 'w', opts?.mode ?? 0o644).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+        await mkdir(tmpDir, { recursive: true });
+        return open(tmp, 'w', opts?.mode ?? 0o644);
+      });
       try {
         await fd.writeFile(data);
         await fd.sync();

@@ -11,6 +11,7 @@
 import { sha256Hex, type PullChange, type PullResponse } from '../protocol/index.ts';
 import { httpError, problemOf, type Api } from './api.ts';
 import { writeJson } from './fs.ts';
+import { withIntent } from './journal.ts';
 import { bodyJson } from './http.ts';
 import { entityPath, isFileEntity } from './layout.ts';
 import { readMeta, writeMeta, type SyncMeta } from './meta.ts';
@@ -57,7 +58,9 @@ async function applyOne(dev: FieldDevice, api: Api, meta: SyncMeta, c: PullChang
     stats.bytesFetched += bytes.byteLength;
   } else {
     await writeJson(dev.fs, file, c.payload);
+    if (c.entity === 'patient') dev.patients.setPatient(meta.patient_id, c.payload, c.payload_sha256);
   }
+  dev.patients.ensure(meta.patient_id);
   meta.versions[c.entity_id] = { entity: c.entity, version: c.version, payload_sha256: c.payload_sha256, origin: 'pull', origin_device: c.origin_device };
   stats.applied++;
   return true;
@@ -66,22 +69,35 @@ async function applyOne(dev: FieldDevice, api: Api, meta: SyncMeta, c: PullChang
 /** Deferred changes of entities that no longer have pending ops (see SyncMeta.deferred). */
 export async function applyDeferred(dev: FieldDevice, api: Api, patientIds: Iterable<string>, stats: PullStats = emptyPullStats()): Promise<void> {
   for (const patientId of new Set(patientIds)) {
-    if (dev.isTombstoned(patientId)) continue;
+    // The index counts each folder's deferred changes: most folders need no read at all.
+    if (dev.isTombstoned(patientId) || dev.patients.get(patientId)?.deferred === 0) continue;
     const meta = await readMeta(dev.fs, patientId);
-    let changed = false;
-    for (const [id, c] of Object.entries(meta.deferred ?? {})) {
-      if (dev.hasPending(id)) continue;
-      await applyOne(dev, api, meta, c, stats);
-      delete meta.deferred![id];
-      changed = true;
-    }
-    if (changed) await writeMeta(dev.fs, meta);
+    const ready = Object.entries(meta.deferred ?? {}).filter(([id]) => !dev.hasPending(id));
+    if (ready.length === 0) continue;
+    await withIntent(dev.fs, [patientId], 'apply deferred changes', async () => {
+      for (const [id, c] of ready) {
+        await applyOne(dev, api, meta, c, stats);
+        delete meta.deferred![id];
+      }
+      await writeMeta(dev.fs, meta);
+      dev.patients.setDeferred(patientId, Object.keys(meta.deferred ?? {}).length);
+      await dev.patients.save();
+    });
   }
 }
 
 async function applyPage(dev: FieldDevice, api: Api, changes: PullChange[], stats: PullStats): Promise<void> {
   const byPatient = new Map<string, PullChange[]>();
   for (const c of changes) byPatient.set(c.patient_id, [...(byPatient.get(c.patient_id) ?? []), c]);
+  const live = [...byPatient.keys()].filter((p) => !dev.isTombstoned(p));
+  // One intent for the page: files and sync_meta of these folders, then the index.
+  await withIntent(dev.fs, live, 'pull page', async () => {
+    await applyPatients(dev, api, byPatient, stats);
+    await dev.patients.save();
+  });
+}
+
+async function applyPatients(dev: FieldDevice, api: Api, byPatient: Map<string, PullChange[]>, stats: PullStats): Promise<void> {
   const now = new Date().toISOString();
   for (const [patientId, list] of byPatient) {
     if (dev.isTombstoned(patientId)) {
@@ -104,6 +120,8 @@ async function applyPage(dev: FieldDevice, api: Api, changes: PullChange[], stat
     if (changed) {
       meta.last_pulled_at = now;
       await writeMeta(dev.fs, meta);
+      dev.patients.ensure(patientId);
+      dev.patients.setDeferred(patientId, Object.keys(meta.deferred ?? {}).length);
     }
   }
 }

@@ -24,6 +24,8 @@ export interface InitOptions {
 
 export interface OpenOptions {
   retry?: RetryPolicy;
+  /** Leave the index-against-folders check to the caller (FieldDevice.open, reconcileIndex). */
+  reconcileLater?: boolean;
 }
 
 export interface FieldClient {
@@ -58,7 +60,7 @@ export async function initDevice(fs: FieldFs, http: HttpClient, opts: InitOption
 /** Opens an initialised folder (running recovery) with credentials for the API. */
 export async function openDevice(fs: FieldFs, http: HttpClient, opts: OpenOptions = {}): Promise<FieldClient> {
   const config = await readConfig(fs);
-  const device = await FieldDevice.open(fs);
+  const device = await FieldDevice.open(fs, { reconcileLater: opts.reconcileLater });
   const api = new Api(http, endpointsOf(config), opts.retry);
   api.credentials = await readSecret(fs);
   return { device, api, config };

@@ -1,10 +1,10 @@
 // UUID version 7 (RFC 9562): 48-bit Unix milliseconds, then random bits, so
-// ids made on a device sort roughly by creation time.
-import { getRandomValues } from 'node:crypto';
+// ids made on a device sort roughly by creation time. Web Crypto's
+// getRandomValues is global in browsers and in Node 19+, so this is browser-safe.
 
 export function uuidv7(now: number = Date.now()): string {
   const b = new Uint8Array(16);
-  getRandomValues(b);
+  globalThis.crypto.getRandomValues(b);
   for (let i = 0; i < 6; i++) b[i] = Math.floor(now / 2 ** (8 * (5 - i))) & 0xff;
   b[6] = (b[6]! & 0x0f) | 0x70; // version 7
   b[8] = (b[8]! & 0x3f) | 0x80; // variant 10

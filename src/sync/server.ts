@@ -20,6 +20,7 @@ import { registerPushRoute } from './routes/push.ts';
 import { registerParametersRoute } from './routes/parameters.ts';
 import { registerPullRoute } from './routes/pull.ts';
 import { registerImportRoutes } from '../imports/http.ts';
+import { registerFieldWebRoutes, type FieldWebDeps } from './routes/field-web.ts';
 import type { PushLimits } from './push-batch.ts';
 
 export interface SyncAppDeps {
@@ -29,6 +30,8 @@ export interface SyncAppDeps {
   auth: Pick<Authenticator, 'authenticate'>;
   files: FileStore;
   tls?: TlsMaterial;
+  /** Guardian for the field web app's enrol/token relay (routes/field-web.ts). */
+  guardian?: FieldWebDeps['guardian'];
 }
 
 /** Room above the push limit for Fastify's own body limit, so push answers 413 batch_too_large itself. */
@@ -65,6 +68,9 @@ export async function buildSyncApp(deps: SyncAppDeps): Promise<FastifyInstance> 
   // Manual and API imports (an administrator's token, not a device's): the
   // same HTTPS server, outside the device-token scope.
   registerImportRoutes(app, { db, token: settings.importToken, maxBytes: settings.importMaxBytes, tmpDir: path.join(settings.home, 'imports-tmp') });
+
+  // The field web app (PWA) at /field/, same origin as the API.
+  registerFieldWebRoutes(app, deps.guardian ? { guardian: deps.guardian } : {});
 
   const pool = db.pool('nexus_sync');
   await app.register(

@@ -48,16 +48,17 @@ export async function startSyncServer(opts: SyncServerOptions): Promise<SyncServ
   const port = opts.port ?? settings.syncPort;
   await ensureTls(settings.home, [...settings.tlsSans, ...(publicHost(host) === '127.0.0.1' ? [] : [host])]);
   const tls = loadServerTls(settings.home, { requestCert: settings.requireClientCert });
+  const ca = readFileSync(caCertPath(settings.home));
   const auth = createAuthenticator({
     guardianUrl: opts.guardianUrl,
-    ca: readFileSync(caCertPath(settings.home)),
+    ca,
     settings,
     checkSourceAddress: checksSourceAddress(settings, host),
     log,
   });
   await auth.ready();
   const files = fileStoreFor({ settings, db });
-  const app = await buildSyncApp({ settings, log, db, auth, files, tls });
+  const app = await buildSyncApp({ settings, log, db, auth, files, tls, guardian: { url: opts.guardianUrl, ca } });
   try {
     await app.listen({ host, port });
   } catch (err) {

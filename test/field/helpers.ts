@@ -58,9 +58,8 @@ export function crashingFs(inner: FieldFs, at: number, mode: CrashMode): FieldFs
       step(
         () => inner.writeAtomic(p, d, o),
         async () => {
-          const slash = p.lastIndexOf('/');
-          const tmp = `${p.slice(0, slash + 1)}.${p.slice(slash + 1)}.deadbeef.tmp`;
-          await inner.mkdir(p.slice(0, Math.max(0, slash)));
+          // Where nodeFs keeps a temp file until its rename (fs.ts TEMP_DIR).
+          const tmp = `tmp/.${p.slice(p.lastIndexOf('/') + 1)}.deadbeef.tmp`;
           await inner.writeAtomic(tmp, typeof d === 'string' ? d.slice(0, 3) : d.slice(0, 3));
         },
       ),

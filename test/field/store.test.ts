@@ -48,7 +48,19 @@ async function checkConsistent(dir: string, fs: FieldFs, dev: FieldDevice): Prom
     }
     if (existsSync(path.join(dir, 'patients', p, 'patient.json'))) assert.ok(newest.has(p), `patient ${p} has its op`);
   }
-  assert.ok(!readdirSync(path.join(dir, 'outbox')).some((f) => f.endsWith('.tmp')), 'no temp file in the outbox');
+  assert.ok(!readdirSync(dir, { recursive: true }).some((f) => String(f).endsWith('.tmp')), 'no temp file anywhere');
+  assert.ok(!existsSync(path.join(dir, 'journal')) || readdirSync(path.join(dir, 'journal')).length === 0, 'no open intent');
+  // The patient index says what the folders hold.
+  const folders = readdirSync(path.join(dir, 'patients')).sort();
+  const indexFile = path.join(dir, 'patient-index.json');
+  // No folder yet: the index is written with the first one.
+  const index = (existsSync(indexFile) || folders.length ? JSON.parse(readFileSync(indexFile, 'utf8')) : { patients: [] }) as { patients: Array<{ patient_id: string; sha: string | null }> };
+  assert.deepEqual(index.patients.map((e) => e.patient_id).sort(), folders, 'one index entry per folder');
+  for (const e of index.patients) {
+    const p = await readJson(fs, `patients/${e.patient_id}/patient.json`);
+    assert.equal(e.sha, p ? payloadSha256(p) : null, `index entry of ${e.patient_id} matches patient.json`);
+  }
+  assert.deepEqual([...dev.patients.entries.keys()].sort(), folders);
   return ops;
 }
 
