@@ -98,3 +98,13 @@ export async function closePlatform(p: OpenPlatform | undefined): Promise<void> 
   await p.db.close();
   if (p.startedCluster) await p.cluster?.stop();
 }
+
+/** Runs a short command against the running database (nothing started or migrated), then closes it. */
+export async function withDatabase<T>(rt: Runtime, fn: (p: OpenPlatform) => Promise<T>): Promise<T> {
+  const p = await prepareDatabase(rt, { start: false, setup: false });
+  try {
+    return await fn(p);
+  } finally {
+    await closePlatform(p);
+  }
+}

@@ -47,3 +47,8 @@ export function waitForStopSignal(): Promise<NodeJS.Signals> {
     process.on('SIGTERM', on);
   });
 }
+
+/** A command's result: JSON with `--json`, else the text. */
+export function print(json: boolean | undefined, value: unknown, text: () => string): void {
+  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text() + '\n');
+}

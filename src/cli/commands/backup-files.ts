@@ -5,26 +5,15 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { getRuntime } from '../runtime.ts';
-import { closePlatform, prepareDatabase, type OpenPlatform } from '../platform.ts';
+import { getRuntime, print } from '../runtime.ts';
+import { withDatabase, type OpenPlatform } from '../platform.ts';
 import { usageError } from '../../core/errors.ts';
 import { backupPaths, ensureBackupDirs, pathsUnder } from '../../backup/paths.ts';
 import { backupFiles } from '../../backup/files.ts';
 import { verifyBackedUpFiles } from '../../backup/files-verify.ts';
 import { restoreFiles } from '../../backup/files-restore.ts';
 
-async function withDb<T>(fn: (p: OpenPlatform) => Promise<T>): Promise<T> {
-  const p = await prepareDatabase(getRuntime(), { start: false, setup: false });
-  try {
-    return await fn(p);
-  } finally {
-    await closePlatform(p);
-  }
-}
-
-function print(json: boolean | undefined, value: unknown, text: () => string): void {
-  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text() + '\n');
-}
+const withDb = <T>(fn: (p: OpenPlatform) => Promise<T>): Promise<T> => withDatabase(getRuntime(), fn);
 
 const few = (list: string[]) => (list.length > 10 ? `${list.slice(0, 10).join(', ')} … (${list.length})` : list.join(', '));
 

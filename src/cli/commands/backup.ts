@@ -3,8 +3,8 @@
 
 import type { Command } from 'commander';
 import path from 'node:path';
-import { getRuntime } from '../runtime.ts';
-import { closePlatform, prepareDatabase, type OpenPlatform } from '../platform.ts';
+import { getRuntime, print } from '../runtime.ts';
+import { withDatabase, type OpenPlatform } from '../platform.ts';
 import { usageError } from '../../core/errors.ts';
 import { archiveWal } from '../../backup/wal.ts';
 import { backupPaths, ensureBackupDirs } from '../../backup/paths.ts';
@@ -21,18 +21,7 @@ import { snapshotConfig } from '../../backup/config-history.ts';
 import { configRepo } from '../../backup/extras.ts';
 import { registerBackupFiles, restoreFilesCommand, verifyFilesCommand } from './backup-files.ts';
 
-async function withDb<T>(fn: (p: OpenPlatform) => Promise<T>): Promise<T> {
-  const p = await prepareDatabase(getRuntime(), { start: false, setup: false });
-  try {
-    return await fn(p);
-  } finally {
-    await closePlatform(p);
-  }
-}
-
-function print(json: boolean | undefined, value: unknown, text: () => string): void {
-  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text() + '\n');
-}
+const withDb = <T>(fn: (p: OpenPlatform) => Promise<T>): Promise<T> => withDatabase(getRuntime(), fn);
 
 export function registerBackup(program: Command): void {
   const backup = program.commands.find((c) => c.name() === 'backup') ?? program.command('backup').description('backups');

@@ -6,18 +6,11 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { NexusError, usageError } from '../../core/errors.ts';
 import { getRuntime } from '../runtime.ts';
-import { closePlatform, prepareDatabase } from '../platform.ts';
+import { withDatabase } from '../platform.ts';
 import { checkKey, deleteParameter, parseImport, readParameters, setParameters } from '../../sync/parameters.ts';
 import type pg from 'pg';
 
-async function withOwner<T>(fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
-  const p = await prepareDatabase(getRuntime(), { start: false, setup: false });
-  try {
-    return await fn(p.db.pool('nexus_owner'));
-  } finally {
-    await closePlatform(p);
-  }
-}
+const withOwner = <T>(fn: (pool: pg.Pool) => Promise<T>): Promise<T> => withDatabase(getRuntime(), (p) => fn(p.db.pool('nexus_owner')));
 
 function parseValue(text: string): unknown {
   try {
