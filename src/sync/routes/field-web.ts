@@ -49,7 +49,8 @@ export function registerFieldWebRoutes(app: FastifyInstance, deps: FieldWebDeps)
         body: JSON.stringify(req.body ?? {}),
       });
     } catch (err) {
-      throw new NexusError('guardian_unavailable', `Guardian could not be reached: ${(err as Error).message}`, { status: 503, cause: err });
+      req.log.warn({ err }, 'field web app: Guardian relay failed');
+      throw new NexusError('guardian_unavailable', 'Guardian could not be reached; try again in a moment.', { status: 503, cause: err });
     }
     const body = Buffer.from(await res.body.arrayBuffer());
     return reply.code(res.statusCode).header('cache-control', 'no-store').type(String(res.headers['content-type'] ?? 'application/json')).send(body);
