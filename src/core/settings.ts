@@ -100,6 +100,23 @@ const ipv4Cidr: Spec<string> = {
     return rest.length === 0 && a && ipv4Re.test(a) && len && /^\d+$/.test(len) && Number(len) <= 32 ? r.trim() : undefined;
   },
 };
+const ipv4Int = (a: string): number => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+/** A network address with its prefix (host bits zero), e.g. 10.10.0.0/24; overlaps are checked in src/gate/config.ts. */
+const ipv4Network: Spec<string> = {
+  accepts: 'an IPv4 network with its prefix length from 8 to 30 and no host bits set, e.g. 10.10.0.0/21',
+  parse: (r) => {
+    const [a, len, ...rest] = r.trim().split('/');
+    if (rest.length || !a || !ipv4Re.test(a) || !len || !/^\d+$/.test(len) || Number(len) < 8 || Number(len) > 30) return undefined;
+    return ipv4Int(a) % 2 ** (32 - Number(len)) === 0 ? r.trim() : undefined;
+  },
+};
+const ipv4Range: Spec<string> = {
+  accepts: 'an IPv4 range first-last, e.g. 10.10.0.100-10.10.7.254',
+  parse: (r) => {
+    const [a, b, ...rest] = r.trim().split('-').map((x) => x.trim());
+    return !rest.length && a && b && ipv4Re.test(a) && ipv4Re.test(b) && ipv4Int(a) <= ipv4Int(b) ? `${a}-${b}` : undefined;
+  },
+};
 const dnsZone: Spec<string> = {
   accepts: 'a DNS zone name, e.g. home.arpa',
   parse: (r) => (/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(r.trim()) ? r.trim().toLowerCase() : undefined),
@@ -209,6 +226,10 @@ const SPECS = {
   dnsZone: { env: 'NEXUS_DNS_ZONE', spec: dnsZone, default: 'home.arpa' },
   /** The gate's address inside the tunnel (DESIGN §1 plan: 10.10.0.1); it moves with the MASTER. */
   gateVpnAddress: { env: 'NEXUS_GATE_VPN_ADDRESS', spec: ipv4, default: '10.10.0.1' },
+  /** The VPN network (client AllowedIPs, the gate's Address prefix); holds every pool and the gate address. */
+  vpnNetwork: { env: 'NEXUS_VPN_NETWORK', spec: ipv4Network, default: '10.10.0.0/24' },
+  /** Field device addresses: grow it (and NEXUS_VPN_NETWORK) past 100 devices; docs/gate.md. */
+  gateFieldPool: { env: 'NEXUS_GATE_FIELD_POOL', spec: ipv4Range, default: '10.10.0.100-10.10.0.199' },
   gateWgPort: { env: 'NEXUS_GATE_WG_PORT', spec: int(1, 65535), default: 51820 },
   /** The gate's LAN interface: WireGuard arrives here, the virtual address lives here. */
   gateLanInterface: { env: 'NEXUS_GATE_LAN_INTERFACE', spec: text, default: 'eth0' },

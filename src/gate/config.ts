@@ -2,10 +2,14 @@
 // (addresses, ports, pair) and the peers on record in Guardian's registry.
 
 import path from 'node:path';
+import { EXIT_USAGE, NexusError } from '../core/errors.ts';
 import type { Settings } from '../core/settings.ts';
-import { ADDRESS_POOLS, readRegistry, type PoolName } from '../guardian/index.ts';
+import { ADDRESS_POOLS, describeRange, ipNumber, poolRange, rangeCidrs, readRegistry, type IpRange, type PoolName } from '../guardian/index.ts';
+
+export { ipNumber };
 
 export const WG_INTERFACE = 'wg0';
+/** The default VPN network; NEXUS_VPN_NETWORK sets another (GateConfig.vpnNetwork). */
 export const VPN_NETWORK = '10.10.0.0/24';
 export const SSH_PORT = 22;
 export const DNS_PORT = 53;
@@ -35,6 +39,10 @@ export interface GateConfig {
   wgInterface: string;
   zone: string;
   vpnAddress: string;
+  /** NEXUS_VPN_NETWORK: client AllowedIPs and the prefix of the gate's Address. */
+  vpnNetwork: string;
+  /** NEXUS_GATE_FIELD_POOL as integers; servers and dev machines keep ADDRESS_POOLS. */
+  fieldPool: IpRange;
   wgPort: number;
   lanInterface: string;
   endpoint: string | undefined;
@@ -57,6 +65,8 @@ export function gateConfig(settings: Settings): GateConfig {
     wgInterface: WG_INTERFACE,
     zone: settings.dnsZone,
     vpnAddress: settings.gateVpnAddress,
+    vpnNetwork: settings.vpnNetwork,
+    fieldPool: fieldPool(settings),
     wgPort: settings.gateWgPort,
     lanInterface: settings.gateLanInterface,
     endpoint: settings.gateEndpoint,
@@ -90,20 +100,34 @@ export function activePeers(home: string): GatePeer[] {
   return peers.sort((a, b) => ipNumber(a.wg_ip) - ipNumber(b.wg_ip));
 }
 
-export function ipNumber(ip: string): number {
-  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+/**
+ * The field pool of NEXUS_GATE_FIELD_POOL, checked against the rest of the
+ * address plan: inside NEXUS_VPN_NETWORK (as are the server and dev pools and
+ * the gate address), clear of the server and dev pools and of the gate
+ * address. A wrong plan stops with exit 2, like any bad setting.
+ */
+export function fieldPool(settings: Pick<Settings, 'vpnNetwork' | 'gateFieldPool' | 'gateVpnAddress'>): IpRange {
+  const [a, b] = settings.gateFieldPool.split('-') as [string, string];
+  const pool = { start: ipNumber(a), end: ipNumber(b) };
+  const [base, len] = settings.vpnNetwork.split('/') as [string, string];
+  const net = { start: ipNumber(base), end: ipNumber(base) + 2 ** (32 - Number(len)) - 1 };
+  const inside = (r: IpRange): boolean => r.start > net.start && r.end < net.end; // not the network or broadcast address
+  const overlaps = (r: IpRange): boolean => r.start <= pool.end && pool.start <= r.end;
+  const gate = ipNumber(settings.gateVpnAddress);
+  const problems: string[] = [];
+  if (!inside(pool)) problems.push(`NEXUS_GATE_FIELD_POOL: ${settings.gateFieldPool} is not inside NEXUS_VPN_NETWORK ${settings.vpnNetwork} (network and broadcast addresses excluded)`);
+  if (!inside({ start: gate, end: gate })) problems.push(`NEXUS_GATE_VPN_ADDRESS: ${settings.gateVpnAddress} is not inside NEXUS_VPN_NETWORK ${settings.vpnNetwork}`);
+  if (overlaps({ start: gate, end: gate })) problems.push(`NEXUS_GATE_FIELD_POOL: ${settings.gateFieldPool} holds the gate address ${settings.gateVpnAddress}`);
+  for (const role of ['server', 'dev'] as const) {
+    const r = poolRange(ADDRESS_POOLS[role]);
+    if (!inside(r)) problems.push(`NEXUS_VPN_NETWORK: ${settings.vpnNetwork} does not hold the ${role} pool ${describeRange(r)}`);
+    if (overlaps(r)) problems.push(`NEXUS_GATE_FIELD_POOL: ${settings.gateFieldPool} overlaps the ${role} pool ${describeRange(r)}`);
+  }
+  if (problems.length) throw new NexusError('invalid_setting', problems.join('\n'), { exitCode: EXIT_USAGE });
+  return pool;
 }
 
-/** The smallest set of CIDR blocks covering a pool: UFW speaks CIDR, the pools are ranges. */
-export function poolCidrs(role: PoolName): string[] {
-  const pool = ADDRESS_POOLS[role];
-  const out: string[] = [];
-  let host = pool.first;
-  while (host <= pool.last) {
-    let size = 1;
-    while (host % (size * 2) === 0 && host + size * 2 - 1 <= pool.last) size *= 2;
-    out.push(`${pool.prefix}.${host}/${32 - Math.log2(size)}`);
-    host += size;
-  }
-  return out;
+/** The smallest set of CIDR blocks covering a role's pool (the field pool: as configured). */
+export function poolCidrs(role: PoolName, cfg?: Pick<GateConfig, 'fieldPool'>): string[] {
+  return rangeCidrs(role === 'field' && cfg ? cfg.fieldPool : poolRange(ADDRESS_POOLS[role]));
 }

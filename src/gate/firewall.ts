@@ -58,8 +58,8 @@ export function renderGateFirewall(cfg: GateConfig, peers: GatePeer[]): string {
   }
   const servers = peers.filter((p) => p.role === 'server');
   for (const role of ROLES) {
-    lines.push('', `# ${role} peers (${poolCidrs(role).join(' ')}) to the gate`);
-    for (const from of poolCidrs(role)) {
+    lines.push('', `# ${role} peers (${poolCidrs(role, cfg).join(' ')}) to the gate`);
+    for (const from of poolCidrs(role, cfg)) {
       for (const a of gateServices(cfg, role)) {
         lines.push(`ufw allow in on ${cfg.wgInterface} from ${from} to ${cfg.vpnAddress} port ${a.port} proto ${a.proto} comment '${role} ${a.what}'`);
       }
@@ -67,7 +67,7 @@ export function renderGateFirewall(cfg: GateConfig, peers: GatePeer[]): string {
     const allowed = serverServices(cfg, role);
     if (allowed.length && servers.length) lines.push(`# ${role} peers through the gate to the servers`);
     for (const server of servers) {
-      for (const from of poolCidrs(role)) {
+      for (const from of poolCidrs(role, cfg)) {
         for (const a of allowed) {
           lines.push(`ufw route allow in on ${cfg.wgInterface} out on ${cfg.wgInterface} from ${from} to ${server.wg_ip} port ${a.port} proto ${a.proto} comment '${role} ${a.what} on ${server.name}'`);
         }
@@ -83,7 +83,7 @@ export function renderServerFirewall(cfg: GateConfig): string {
   const lines = [...HEADER, '', '# Nothing from outside: the server dials out to the gate. Console access if the VPN is down.'];
   for (const role of ROLES) {
     for (const a of serverServices(cfg, role)) {
-      for (const from of poolCidrs(role)) {
+      for (const from of poolCidrs(role, cfg)) {
         lines.push(`ufw allow in on ${cfg.wgInterface} from ${from} to any port ${a.port} proto ${a.proto} comment '${role} ${a.what}'`);
       }
     }

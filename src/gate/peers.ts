@@ -44,13 +44,15 @@ export interface AddedGateDevice extends AddedDevice {
 
 export async function addGateDevice(settings: Settings, opts: { name: string; groups: string[]; publicKey?: string }): Promise<AddedGateDevice> {
   const creds = credentials(opts.publicKey);
+  const cfg = gateConfig(settings); // checks the address plan before anything is written
   const gateKey = await ensureGateKey(settings.home);
   const added = await addDevice(settings.home, {
     name: opts.name,
     groups: opts.groups,
     enrollmentTtlHours: settings.enrollmentTtlHours,
     wgPublicKey: creds.publicKey,
+    pool: cfg.fieldPool,
   });
-  const config = renderClientWireguard(gateConfig(settings), { ...added.device, role: 'field' }, gateKey.publicKey, creds.privateKey);
+  const config = renderClientWireguard(cfg, { ...added.device, role: 'field' }, gateKey.publicKey, creds.privateKey);
   return { ...added, publicKey: creds.publicKey, privateKey: creds.privateKey, config };
 }

@@ -3,13 +3,13 @@
 // each peer's client config.
 
 import { renderWireguardConfig } from '../guardian/index.ts';
-import { VPN_NETWORK, type GateConfig, type GatePeer } from './config.ts';
+import { type GateConfig, type GatePeer } from './config.ts';
 import type { WgKeyPair } from './keys.ts';
 
 const ROLE_LABEL = { field: 'field device', server: 'server', dev: 'dev machine' } as const;
 
 export function renderGateWireguard(cfg: GateConfig, gateKey: WgKeyPair, peers: GatePeer[]): string {
-  const prefix = VPN_NETWORK.split('/')[1];
+  const prefix = cfg.vpnNetwork.split('/')[1];
   const lines = [
     '# nexus-gate WireGuard interface, rendered by `nexus gate render` from Guardian\'s registry. Do not edit:',
     '# the next render or `nexus gate apply` replaces it.',
@@ -30,6 +30,7 @@ export function renderClientWireguard(cfg: GateConfig, peer: Pick<GatePeer, 'nam
     gatePublicKey,
     dns: cfg.vpnAddress,
     dnsZone: cfg.zone,
+    network: cfg.vpnNetwork,
     label: ROLE_LABEL[peer.role],
     ...(privateKey ? { privateKey } : {}),
   });

@@ -1,17 +1,26 @@
 // VPN addresses by role, from the plan in DESIGN.md §1 (gateway 10.10.0.1,
-// servers .10–.19, dev machines .20–.29, field devices .100–.199). Only field
-// devices are registered so far; the other roles join this table when the
-// gate issue registers servers and dev machines.
+// servers .10–.19, dev machines .20–.29, field devices .100–.199). The field
+// pool can grow past one /24 (NEXUS_GATE_FIELD_POOL, checked in
+// src/gate/config.ts), so pools are ranges of integer addresses as well as
+// the original prefix + last-octet form.
 
 import { NexusError } from '../core/errors.ts';
 import type { Registry } from './store.ts';
 
-export interface AddressPool {
-  /** The first three octets, e.g. `10.10.0`. */
-  prefix: string;
-  first: number;
-  last: number;
+/** Addresses as integers, both ends included: a range may span several /24s. */
+export interface IpRange {
+  start: number;
+  end: number;
 }
+
+export type AddressPool =
+  | {
+      /** The first three octets, e.g. `10.10.0`. */
+      prefix: string;
+      first: number;
+      last: number;
+    }
+  | IpRange;
 
 export const ADDRESS_POOLS = {
   field: { prefix: '10.10.0', first: 100, last: 199 },
@@ -20,6 +29,39 @@ export const ADDRESS_POOLS = {
 } as const satisfies Record<string, AddressPool>;
 
 export type PoolName = keyof typeof ADDRESS_POOLS;
+
+export function ipNumber(ip: string): number {
+  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+}
+
+export function ipString(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+export function poolRange(pool: AddressPool): IpRange {
+  if ('start' in pool) return { start: pool.start, end: pool.end };
+  const base = ipNumber(`${pool.prefix}.0`);
+  return { start: base + pool.first, end: base + pool.last };
+}
+
+/** `10.10.0.100–199` within one /24 (as before), `10.10.0.100–10.10.7.255` across several. */
+export function describeRange(r: IpRange): string {
+  const a = ipString(r.start);
+  return Math.floor(r.start / 256) === Math.floor(r.end / 256) ? `${a}–${r.end % 256}` : `${a}–${ipString(r.end)}`;
+}
+
+/** The smallest set of CIDR blocks covering a range: UFW speaks CIDR, the pools are ranges. */
+export function rangeCidrs(r: IpRange): string[] {
+  const out: string[] = [];
+  let host = r.start;
+  while (host <= r.end) {
+    let size = 1;
+    while (size < 2 ** 32 && host % (size * 2) === 0 && host + size * 2 - 1 <= r.end) size *= 2;
+    out.push(`${ipString(host)}/${32 - Math.log2(size)}`);
+    host += size;
+  }
+  return out;
+}
 
 /**
  * Every address on record that has not been released explicitly: revoked
@@ -36,15 +78,15 @@ export function takenAddresses(registry: Registry): string[] {
  * device.
  */
 export function allocateAddress(taken: Iterable<string>, pool: AddressPool, poolName = 'field'): string {
-  const used = new Set(taken);
-  for (let host = pool.first; host <= pool.last; host++) {
-    const ip = `${pool.prefix}.${host}`;
-    if (!used.has(ip)) return ip;
+  const used = new Set([...taken].map(ipNumber));
+  const r = poolRange(pool);
+  for (let n = r.start; n <= r.end; n++) {
+    if (!used.has(n)) return ipString(n);
   }
-  const size = pool.last - pool.first + 1;
+  const size = r.end - r.start + 1;
   throw new NexusError(
     'address_pool_exhausted',
-    `The ${poolName} address pool ${pool.prefix}.${pool.first}–${pool.last} is full (${size} addresses; revoked peers keep theirs until "nexus peer release <name>").`,
+    `The ${poolName} address pool ${describeRange(r)} is full (${size} addresses; revoked peers keep theirs until "nexus peer release <name>"; a larger field pool: NEXUS_GATE_FIELD_POOL, docs/gate.md).`,
     { status: 409, extra: { pool: poolName, size } },
   );
 }

@@ -16,6 +16,8 @@ export interface ClientConfigOptions {
   /** Search domain after the DNS server (the internal zone). */
   dnsZone?: string;
   label?: string;
+  /** The VPN network routed through the tunnel (NEXUS_VPN_NETWORK); default VPN_NETWORK. */
+  network?: string;
 }
 
 export function renderWireguardConfig(
@@ -34,7 +36,7 @@ export function renderWireguardConfig(
     '[Peer]',
     opts.gatePublicKey ? `PublicKey = ${opts.gatePublicKey}` : '# PublicKey = <the gate key; run `nexus gate render` on the gate>',
     gateEndpoint ? `Endpoint = ${gateEndpoint}` : '# Endpoint = <set NEXUS_GATE_ENDPOINT to the gate\u2019s host:port>',
-    `AllowedIPs = ${VPN_NETWORK}`,
+    `AllowedIPs = ${opts.network ?? VPN_NETWORK}`,
     'PersistentKeepalive = 25',
     '',
   ].join('\n');
