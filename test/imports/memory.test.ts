@@ -66,7 +66,11 @@ test('a few hundred MB of CSV import with flat memory', { timeout: 600_000 }, as
   assert.equal(summary.rows_loaded, big.rows);
   const growth = run.peak - small.peak;
   process.stderr.write(`# imported ${(size / MB).toFixed(0)} MB (${big.rows} rows) in ${((Date.now() - t0) / 1000).toFixed(1)} s; peak RSS ${(run.peak / MB).toFixed(0)} MB vs ${(small.peak / MB).toFixed(0)} MB for a tiny file\n`);
-  assert.ok(growth < 100 * MB, `peak RSS grew by ${(growth / MB).toFixed(0)} MB for a ${(size / MB).toFixed(0)} MB file`);
+  // Flat, not proportional: the heap is capped, so the growth is the cap's
+  // worth of garbage at most, far below the file's size; and the whole
+  // process stays under the issue's 200 MB.
+  assert.ok(growth < size / 2, `peak RSS grew by ${(growth / MB).toFixed(0)} MB for a ${(size / MB).toFixed(0)} MB file`);
+  assert.ok(run.peak < 200 * MB, `peak RSS ${(run.peak / MB).toFixed(0)} MB (target < 200 MB)`);
   const [n] = await t.query<{ n: number }>('admin', "SELECT count(*)::int AS n FROM staging.import_raw WHERE source = 'memory'");
   assert.equal(n!.n, big.rows + 1);
 });
