@@ -8,6 +8,7 @@
 import type { DbAccess } from '../db/connection.ts';
 import { NexusError } from '../core/errors.ts';
 import { recorded } from './record.ts';
+import { previousRun } from './files.ts';
 import { copyVerified, eachLimited, fanOutPath, fileRows, firstFew, fsyncDirs, hashFile, sizeOf, type FileRow } from './files-copy.ts';
 
 /** Hashing is CPU and disk bound: two at a time on the small servers we run on. */
@@ -25,13 +26,6 @@ export interface FilesVerifyReport {
   repaired: string[];
 }
 
-async function lastWatermark(db: DbAccess): Promise<string | undefined> {
-  const { rows } = await db
-    .pool('nexus_backup')
-    .query<{ w: string }>(`SELECT detail->>'watermark' AS w FROM nexus.backup_run WHERE kind = 'files' AND status = 'ok' ORDER BY finished_at DESC LIMIT 1`);
-  return rows[0]?.w ?? undefined;
-}
-
 async function* sampled(db: DbAccess, before: string, n: number): AsyncGenerator<FileRow[]> {
   const { rows } = await db
     .pool('nexus_backup')
@@ -40,7 +34,7 @@ async function* sampled(db: DbAccess, before: string, n: number): AsyncGenerator
 }
 
 export async function verifyBackedUpFiles(db: DbAccess, o: { backupDir: string; storeDir: string; sample?: number; repair?: boolean }): Promise<FilesVerifyReport> {
-  const before = await lastWatermark(db);
+  const before = (await previousRun(db)).watermark;
   if (!before) throw new NexusError('no_files_backup', 'No good file store backup is recorded yet; run `nexus backup files`.');
   const r: FilesVerifyReport = { ok: false, expectedBefore: before, sample: o.sample ?? null, checked: 0, bytesHashed: 0, missing: [], corrupt: [], repaired: [] };
   await recorded(db, 'files_verify', async () => {

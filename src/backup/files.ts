@@ -37,7 +37,8 @@ export interface FilesRunDetail {
   damagedSource: string[];
 }
 
-async function previousRun(db: DbAccess): Promise<{ watermark?: string; lastFull?: Date }> {
+/** The last good run's watermark and when the last full pass started (files-verify.ts reads the watermark too). */
+export async function previousRun(db: DbAccess): Promise<{ watermark?: string; lastFull?: Date }> {
   const { rows } = await db.pool('nexus_backup').query<{ watermark: string | null; last_full: Date | null }>(
     `SELECT (SELECT detail->>'watermark' FROM nexus.backup_run WHERE kind = 'files' AND status = 'ok' ORDER BY finished_at DESC LIMIT 1) AS watermark,
             (SELECT max(started_at) FROM nexus.backup_run WHERE kind = 'files' AND status = 'ok' AND detail->>'full' = 'true') AS last_full`,

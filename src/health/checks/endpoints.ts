@@ -11,11 +11,14 @@ import { result, type CheckContext, type CheckResult } from '../types.ts';
 /** The services whose endpoints are watched; others (health itself) are not. */
 export const WATCHED = ['guardian', 'sync'];
 
-export function httpStatus(url: string, ca: Buffer | undefined, timeoutMs = 5_000): Promise<number> {
+/** GET over HTTPS trusting `ca`: the status and the first 64 KiB of the body (gate.ts reads it). */
+export function httpGet(url: string, ca: Buffer | undefined, timeoutMs = 5_000): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = https.get(url, { ...(ca ? { ca } : {}), timeout: timeoutMs }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d.length + text.length < 65_536 ? d : ''));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
@@ -31,7 +34,7 @@ export async function endpointHealth(ctx: CheckContext): Promise<CheckResult[]> 
     if (!base) continue;
     const t0 = Date.now();
     try {
-      const code = await httpStatus(`${base}/healthz`, ca);
+      const { status: code } = await httpGet(`${base}/healthz`, ca);
       const ms = Date.now() - t0;
       out.push(result(`endpoint_${name}`, code >= 500 ? 'fail' : 'ok', `${name} at ${base} answered ${code} in ${ms} ms`, ms));
     } catch (err) {

@@ -5,38 +5,24 @@
 // Guardian without a signing key answers but issues no tokens: a warning.
 // Where `nexus up` runs Guardian in-process, that Guardian is the gate.
 
-import https from 'node:https';
 import { existsSync, readFileSync } from 'node:fs';
 import { caCertPath } from '../../tls/index.ts';
 import { result, type CheckContext, type CheckResult } from '../types.ts';
+import { httpGet } from './endpoints.ts';
 
 export const GUARDIAN_HEALTH_PATH = '/guardian/v1/health';
-const TIMEOUT_MS = 5_000;
 const TLS_TRUST = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/;
 
 export function gateUrl(ctx: CheckContext): string {
   return ctx.endpoints.gate ?? `https://${ctx.settings.gateVpnAddress}:${ctx.settings.guardianPort}`;
 }
 
-function getJson(url: string, ca: Buffer): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = https.get(url, { ca, timeout: TIMEOUT_MS }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d.length + text.length < 65_536 ? d : ''));
-      res.on('end', () => {
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          body = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, body });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)));
-    req.on('error', reject);
-  });
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 export async function gateReachable(ctx: CheckContext): Promise<CheckResult> {
@@ -45,7 +31,8 @@ export async function gateReachable(ctx: CheckContext): Promise<CheckResult> {
   if (!existsSync(caFile)) return result('gate_reachable', 'warn', `cannot check the gate at ${base}: no CA at ${caFile} (nexus tls init)`);
   const t0 = Date.now();
   try {
-    const { status, body } = await getJson(`${base}${GUARDIAN_HEALTH_PATH}`, readFileSync(caFile));
+    const { status, text } = await httpGet(`${base}${GUARDIAN_HEALTH_PATH}`, readFileSync(caFile));
+    const body = parseJson(text);
     const ms = Date.now() - t0;
     const b = (body ?? {}) as { status?: unknown; signing_key?: unknown };
     if (status !== 200 || b.status !== 'ok') return result('gate_reachable', 'fail', `Guardian on the gate at ${base} answered ${status}${b.status ? ` (${String(b.status)})` : ''}`, ms);
