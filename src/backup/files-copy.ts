@@ -6,24 +6,21 @@
 // either side, and a crash leaves at most a `.…partial` (which the offsite
 // rsync skips).
 
-import { constants, createReadStream } from 'node:fs';
+import { constants } from 'node:fs';
 import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type pg from 'pg';
 import { NexusError } from '../core/errors.ts';
 import { isSha256 } from '../sync/files/sha.ts';
+import { hashFile, storedFilePath } from '../sync/files/store.ts';
 
 export function fanOutPath(dir: string, sha256: string): string {
   if (!isSha256(sha256)) throw new NexusError('invalid_sha256', `${JSON.stringify(sha256)} is not a sha256.`);
-  return path.join(dir, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  return storedFilePath(dir, sha256);
 }
 
-export async function hashFile(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) h.update(chunk);
-  return h.digest('hex');
-}
+export const sha256Of = async (file: string): Promise<string> => (await hashFile(file)).sha256;
 
 /** Size of a regular file, or undefined when there is none. */
 export async function sizeOf(file: string): Promise<number | undefined> {
@@ -54,7 +51,7 @@ export async function copyVerified(src: string, dst: string, sha256: string, dir
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && (await sizeOf(src)) === undefined) return { kind: 'no_source' };
       throw err;
     }
-    const actual = await hashFile(tmp);
+    const actual = await sha256Of(tmp);
     if (actual !== sha256) return { kind: 'mismatch', actual };
     const fh = await open(tmp, 'r');
     let bytes: number;

@@ -12,7 +12,7 @@
 import type { DbAccess } from '../db/connection.ts';
 import { NexusError } from '../core/errors.ts';
 import { recorded } from './record.ts';
-import { copyVerified, eachLimited, fanOutPath, fileRows, firstFew, fsyncDirs, hashFile, sizeOf } from './files-copy.ts';
+import { copyVerified, eachLimited, fanOutPath, fileRows, firstFew, fsyncDirs, sha256Of, sizeOf } from './files-copy.ts';
 
 const COPIES_AT_ONCE = 4;
 
@@ -39,7 +39,7 @@ export async function restoreFiles(db: DbAccess, o: { storeDir: string; backupDi
       await eachLimited(page, COPIES_AT_ONCE, async (f) => {
         const live = fanOutPath(o.storeDir, f.sha256);
         if ((await sizeOf(live)) === f.sizeBytes) {
-          if (!o.rehash || (await hashFile(live)) === f.sha256) {
+          if (!o.rehash || (await sha256Of(live)) === f.sha256) {
             r.present++;
             return;
           }

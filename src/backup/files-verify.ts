@@ -9,7 +9,7 @@ import type { DbAccess } from '../db/connection.ts';
 import { NexusError } from '../core/errors.ts';
 import { recorded } from './record.ts';
 import { previousRun } from './files.ts';
-import { copyVerified, eachLimited, fanOutPath, fileRows, firstFew, fsyncDirs, hashFile, sizeOf, type FileRow } from './files-copy.ts';
+import { copyVerified, eachLimited, fanOutPath, fileRows, firstFew, fsyncDirs, sha256Of, sizeOf, type FileRow } from './files-copy.ts';
 
 /** Hashing is CPU and disk bound: two at a time on the small servers we run on. */
 const HASHES_AT_ONCE = 2;
@@ -49,7 +49,7 @@ export async function verifyBackedUpFiles(db: DbAccess, o: { backupDir: string; 
         if (!problem && size !== f.sizeBytes) problem = 'corrupt';
         if (!problem) {
           r.bytesHashed += size!;
-          if ((await hashFile(file)) !== f.sha256) problem = 'corrupt';
+          if ((await sha256Of(file)) !== f.sha256) problem = 'corrupt';
         }
         if (!problem) return;
         if (o.repair && (await copyVerified(fanOutPath(o.storeDir, f.sha256), file, f.sha256, dirs)).kind === 'copied') r.repaired.push(f.sha256);

@@ -26,6 +26,21 @@ export interface Provenance {
   deviceId?: string | undefined;
 }
 
+/** Where a stored file lives: <dir>/<aa>/<bb>/<sha256> (the backup mirrors this layout). */
+export function storedFilePath(dir: string, sha256: string): string {
+  return path.join(dir, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+}
+
+export async function hashFile(file: string): Promise<{ sha256: string; sizeBytes: number }> {
+  const h = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    h.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: h.digest('hex'), sizeBytes: size };
+}
+
 export class FileStore {
   readonly dir: string;
   /** Scratch space for PUT temp files and tus uploads in progress. */
@@ -41,7 +56,7 @@ export class FileStore {
 
   pathOf(sha256: string): string {
     if (!isSha256(sha256)) throw new NexusError('invalid_request', 'sha256 must be 64 lowercase hex digits.', { status: 400 });
-    return path.join(this.dir, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+    return storedFilePath(this.dir, sha256);
   }
 
   /** The hashes among `sha256s` the store does not have, in input order, without repeats. */
@@ -101,14 +116,8 @@ export class FileStore {
   }
 
   /** Hashes a file on disk by streaming it (for uploads written elsewhere, like tus). */
-  async hashFile(file: string): Promise<{ sha256: string; sizeBytes: number }> {
-    const h = createHash('sha256');
-    let size = 0;
-    for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
-      h.update(chunk);
-      size += chunk.length;
-    }
-    return { sha256: h.digest('hex'), sizeBytes: size };
+  hashFile(file: string): Promise<{ sha256: string; sizeBytes: number }> {
+    return hashFile(file);
   }
 
   /** Whether the bytes are on disk (a row without bytes would be a damaged store). */
