@@ -11,7 +11,7 @@
 // devices roam to that address and no longer follow the virtual address to
 // the standby on failover (seen in test/gate/failover.test.ts).
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { NexusError } from '../core/errors.ts';
@@ -65,7 +65,6 @@ export async function applyGate(cfg: GateConfig, opts: ApplyOptions = {}): Promi
   const peers = activePeers(cfg.home);
   const live = await livePeers(o, iface);
   const livePublicKey = (await wg(o, ['show', iface, 'public-key'])).trim();
-  mkdirSync(path.dirname(confPath), { recursive: true });
   writeFileAtomic(confPath, renderGateWireguard(cfg, gateKey, peers), 0o600);
 
   const wanted = new Map(peers.map((p) => [p.public_key, `${p.wg_ip}/32`]));

@@ -6,8 +6,6 @@ import { EXIT_USAGE, NexusError } from '../core/errors.ts';
 import type { Settings } from '../core/settings.ts';
 import { ADDRESS_POOLS, describeRange, ipNumber, poolRange, rangeCidrs, readRegistry, type IpRange, type PoolName } from '../guardian/index.ts';
 
-export { ipNumber };
-
 export const WG_INTERFACE = 'wg0';
 /** The default VPN network; NEXUS_VPN_NETWORK sets another (GateConfig.vpnNetwork). */
 export const VPN_NETWORK = '10.10.0.0/24';

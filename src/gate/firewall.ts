@@ -58,8 +58,9 @@ export function renderGateFirewall(cfg: GateConfig, peers: GatePeer[]): string {
   }
   const servers = peers.filter((p) => p.role === 'server');
   for (const role of ROLES) {
-    lines.push('', `# ${role} peers (${poolCidrs(role, cfg).join(' ')}) to the gate`);
-    for (const from of poolCidrs(role, cfg)) {
+    const cidrs = poolCidrs(role, cfg);
+    lines.push('', `# ${role} peers (${cidrs.join(' ')}) to the gate`);
+    for (const from of cidrs) {
       for (const a of gateServices(cfg, role)) {
         lines.push(`ufw allow in on ${cfg.wgInterface} from ${from} to ${cfg.vpnAddress} port ${a.port} proto ${a.proto} comment '${role} ${a.what}'`);
       }
@@ -67,7 +68,7 @@ export function renderGateFirewall(cfg: GateConfig, peers: GatePeer[]): string {
     const allowed = serverServices(cfg, role);
     if (allowed.length && servers.length) lines.push(`# ${role} peers through the gate to the servers`);
     for (const server of servers) {
-      for (const from of poolCidrs(role, cfg)) {
+      for (const from of cidrs) {
         for (const a of allowed) {
           lines.push(`ufw route allow in on ${cfg.wgInterface} out on ${cfg.wgInterface} from ${from} to ${server.wg_ip} port ${a.port} proto ${a.proto} comment '${role} ${a.what} on ${server.name}'`);
         }

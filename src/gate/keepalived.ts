@@ -74,13 +74,18 @@ export interface ScriptOptions {
   manageServices?: boolean;
 }
 
-export function renderCheckScript(cfg: GateConfig, opts: ScriptOptions = {}): string {
-  const state = opts.stateFile ?? STATE_FILE;
+/** What both scripts name: the state file (overridable at run time), the interface and its config. */
+function scriptPaths(opts: ScriptOptions): { stateLine: string; wg: string; conf: string } {
   const wg = opts.wgInterface ?? WG_INTERFACE;
+  return { stateLine: `STATE_FILE="\${NEXUS_GATE_STATE_FILE:-${opts.stateFile ?? STATE_FILE}}"`, wg, conf: opts.wgConf ?? `/etc/wireguard/${wg}.conf` };
+}
+
+export function renderCheckScript(cfg: GateConfig, opts: ScriptOptions = {}): string {
+  const { stateLine, wg, conf } = scriptPaths(opts);
   return [
     '#!/bin/sh',
     '# keepalived track script (rendered by `nexus gate render`). Exit 0 = healthy.',
-    `STATE_FILE="\${NEXUS_GATE_STATE_FILE:-${state}}"`,
+    stateLine,
     `WG_IF="\${NEXUS_GATE_WG_IF:-${wg}}"`,
     `GUARDIAN="127.0.0.1:${cfg.ports.guardian}"`,
     'state=$(cat "$STATE_FILE" 2>/dev/null || echo BACKUP)',
@@ -92,7 +97,7 @@ export function renderCheckScript(cfg: GateConfig, opts: ScriptOptions = {}): st
     '  exit 0',
     'fi',
     '# Standby: the services are stopped here; check they could start.',
-    `test -r "${opts.wgConf ?? `/etc/wireguard/${wg}.conf`}" || exit 1`,
+    `test -r "${conf}" || exit 1`,
     `test -r "${path.posix.join(cfg.home, 'guardian', 'registry.json')}" || exit 1`,
     'exit 0',
     '',
@@ -106,17 +111,16 @@ export function renderCheckScript(cfg: GateConfig, opts: ScriptOptions = {}): st
  * since. Without it a device registered there would have no tunnel here.
  */
 export function renderNotifyScript(cfg: GateConfig, unit: UnitOptions, opts: ScriptOptions = {}): string {
-  const state = opts.stateFile ?? STATE_FILE;
-  const wg = opts.wgInterface ?? WG_INTERFACE;
-  const apply = `${nexusCommand(cfg, unit, 'gate apply --interface "$WG_IF" --conf "$WG_CONF"')}`;
+  const { stateLine, wg, conf } = scriptPaths(opts);
+  const apply = nexusCommand(cfg, unit, 'gate apply --interface "$WG_IF" --conf "$WG_CONF"');
   return [
     '#!/bin/sh',
     '# keepalived notify script (rendered by `nexus gate render`): $1 GROUP|INSTANCE, $2 name, $3 MASTER|BACKUP|FAULT|STOP.',
     '# The MASTER runs WireGuard, dnsmasq and Guardian; a standby runs none of them, so Guardian is never written on two',
     '# gates at once and the synced copy is never overwritten by a stale server.',
-    `STATE_FILE="\${NEXUS_GATE_STATE_FILE:-${state}}"`,
+    stateLine,
     `WG_IF="${wg}"`,
-    `WG_CONF="${opts.wgConf ?? `/etc/wireguard/${wg}.conf`}"`,
+    `WG_CONF="${conf}"`,
     'new="${3:-$1}"',
     'mkdir -p "$(dirname "$STATE_FILE")"',
     'echo "$new" > "$STATE_FILE"',

@@ -3,7 +3,7 @@
 // (one client config per peer, without private keys: those were shown once)
 // and DIR/server/ (the server's firewall, run on the server).
 
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../core/files.ts';
 import { activePeers, WG_INTERFACE, type GateConfig } from './config.ts';
@@ -41,9 +41,8 @@ export async function renderGate(cfg: GateConfig, out: string, unit: UnitOptions
   for (const dir of OWNED) rmSync(path.join(out, dir), { recursive: true, force: true });
   const write = (file: string, content: string, mode: number, kind: RenderedFile['kind']): void => {
     const full = path.join(out, file);
-    mkdirSync(path.dirname(full), { recursive: true });
-    writeFileAtomic(full, content, mode);
-    chmodSync(full, mode);
+    writeFileAtomic(full, content, mode); // makes the folders
+    chmodSync(full, mode); // the umask may have narrowed the mode
     files.push({ file, mode, kind });
   };
 

@@ -57,7 +57,7 @@ export interface AddedDevice {
   enrollmentCode: string;
 }
 
-function checkName(kind: string, value: string): string {
+export function checkName(kind: string, value: string): string {
   if (!NAME.test(value)) {
     throw usageError(`invalid_${kind}_name`, `${kind} name "${value}" is not valid; use 1–63 letters, digits, '.', '_' or '-', starting with a letter or digit.`);
   }
@@ -74,8 +74,6 @@ export function nameTaken(registry: Registry, name: string): boolean {
   const key = name.toLowerCase();
   return !!byName(registry, name) || (registry.peers ?? []).some((p) => p.name.toLowerCase() === key);
 }
-
-export { checkName };
 
 export async function addDevice(home: string, opts: AddDeviceOptions): Promise<AddedDevice> {
   const name = checkName('device', opts.name);

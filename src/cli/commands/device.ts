@@ -3,15 +3,11 @@
 // re-reads its registry when the file changes); no restart needed.
 
 import type { Command } from 'commander';
-import { getRuntime } from '../runtime.ts';
+import { getRuntime, print } from '../runtime.ts';
 import { listDevices, revokeDevice, type DeviceSummary } from '../../guardian/index.ts';
 import { addGateDevice, qrTerminal, writeQrPng } from '../../gate/index.ts';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
-function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
-}
 
 function row(d: DeviceSummary): string {
   return [d.name.padEnd(20), d.wg_ip.padEnd(14), d.status.padEnd(8), d.groups.join(',').padEnd(12), d.device_id].join(' ');
@@ -33,10 +29,7 @@ export function registerDevice(program: Command): void {
       const { device: d, enrollmentCode } = added;
       const wireguard_config = added.config;
       if (opts.qr) await writeQrPng(opts.qr, wireguard_config);
-      if (opts.json) {
-        printJson({ device_id: d.device_id, name: d.name, wg_ip: d.wg_ip, enrollment_code: enrollmentCode, wireguard_config });
-        return;
-      }
+      if (opts.json) return print(true, { device_id: d.device_id, name: d.name, wg_ip: d.wg_ip, enrollment_code: enrollmentCode, wireguard_config }, String);
       process.stdout.write(
         [
           `device ${d.name} registered: ${d.device_id}, VPN address ${d.wg_ip}, groups ${d.groups.join(', ')}`,
@@ -56,9 +49,11 @@ export function registerDevice(program: Command): void {
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) => {
       const devices = listDevices(getRuntime().settings.home);
-      if (opts.json) return printJson(devices);
-      if (devices.length === 0) return void process.stdout.write('no devices; `nexus device add <name>` registers one\n');
-      process.stdout.write([['name'.padEnd(20), 'wg_ip'.padEnd(14), 'status'.padEnd(8), 'groups'.padEnd(12), 'device_id'].join(' '), ...devices.map(row)].join('\n') + '\n');
+      print(opts.json, devices, () =>
+        devices.length === 0
+          ? 'no devices; `nexus device add <name>` registers one'
+          : [['name'.padEnd(20), 'wg_ip'.padEnd(14), 'status'.padEnd(8), 'groups'.padEnd(12), 'device_id'].join(' '), ...devices.map(row)].join('\n'),
+      );
     });
 
   device

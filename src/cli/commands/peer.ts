@@ -4,13 +4,9 @@
 // change into the live WireGuard interface.
 
 import type { Command } from 'commander';
-import { getRuntime } from '../runtime.ts';
+import { getRuntime, print } from '../runtime.ts';
 import { listPeers, releaseAddress, revokePeer, type PeerRecord, type PeerRole } from '../../guardian/index.ts';
 import { addGatePeer, qrTerminal, writeQrPng } from '../../gate/index.ts';
-
-function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
-}
 
 function row(p: PeerRecord): string {
   return [p.name.padEnd(20), p.role.padEnd(7), p.wg_ip.padEnd(14), (p.released_at ? 'released' : p.status).padEnd(9), p.wg_public_key].join(' ');
@@ -31,10 +27,7 @@ export function registerPeer(program: Command): void {
       const added = await addGatePeer(settings, { name, role: opts.role as PeerRole, ...(opts.publicKey !== undefined ? { publicKey: opts.publicKey } : {}) });
       const p = added.peer;
       if (opts.qr) await writeQrPng(opts.qr, added.config);
-      if (opts.json) {
-        printJson({ peer_id: p.peer_id, name: p.name, role: p.role, wg_ip: p.wg_ip, public_key: p.wg_public_key, wireguard_config: added.config });
-        return;
-      }
+      if (opts.json) return print(true, { peer_id: p.peer_id, name: p.name, role: p.role, wg_ip: p.wg_ip, public_key: p.wg_public_key, wireguard_config: added.config }, String);
       process.stdout.write(
         [
           `${p.role} ${p.name} registered: ${p.peer_id}, VPN address ${p.wg_ip}, public key ${p.wg_public_key}`,
@@ -55,9 +48,11 @@ export function registerPeer(program: Command): void {
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) => {
       const peers = listPeers(getRuntime().settings.home);
-      if (opts.json) return printJson(peers);
-      if (peers.length === 0) return void process.stdout.write('no peers; `nexus peer add <name> --role server|dev` registers one\n');
-      process.stdout.write([['name'.padEnd(20), 'role'.padEnd(7), 'wg_ip'.padEnd(14), 'status'.padEnd(9), 'public_key'].join(' '), ...peers.map(row)].join('\n') + '\n');
+      print(opts.json, peers, () =>
+        peers.length === 0
+          ? 'no peers; `nexus peer add <name> --role server|dev` registers one'
+          : [['name'.padEnd(20), 'role'.padEnd(7), 'wg_ip'.padEnd(14), 'status'.padEnd(9), 'public_key'].join(' '), ...peers.map(row)].join('\n'),
+      );
     });
 
   peer
