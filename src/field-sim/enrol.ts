@@ -15,7 +15,7 @@
 // must find the pool as the first one left it.
 
 import path from 'node:path';
-import { addDevice, releaseAddress, revokeDevice, type AddressPool } from '../guardian/index.ts';
+import { addDevice, ipNumber, releaseAddress, revokeDevice, type AddressPool } from '../guardian/index.ts';
 import { initDevice, type FieldClient, type HttpClient, type RetryPolicy } from '../field/index.ts';
 import { nodeFs } from '../field/node.ts';
 
@@ -23,7 +23,8 @@ const BLOCKS = 512;
 
 /** Block `b` (0–511) of 198.18.0.0/15: 198.18.0.1–254 … 198.19.255.1–254. */
 export function simPool(block: number): AddressPool {
-  return { prefix: `198.${18 + Math.floor(block / 256)}.${block % 256}`, first: 1, last: 254 };
+  const base = ipNumber(`198.${18 + Math.floor(block / 256)}.${block % 256}.0`);
+  return { start: base + 1, end: base + 254 };
 }
 
 export interface EnrolOptions {

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { EXIT_USAGE, NexusError } from '../core/errors.ts';
 import type { Settings } from '../core/settings.ts';
-import { ADDRESS_POOLS, describeRange, ipNumber, poolRange, rangeCidrs, readRegistry, type IpRange, type PoolName } from '../guardian/index.ts';
+import { ADDRESS_POOLS, describeRange, ipNumber, rangeCidrs, readRegistry, type IpRange, type PoolName } from '../guardian/index.ts';
 
 export const WG_INTERFACE = 'wg0';
 /** The default VPN network; NEXUS_VPN_NETWORK sets another (GateConfig.vpnNetwork). */
@@ -117,7 +117,7 @@ export function fieldPool(settings: Pick<Settings, 'vpnNetwork' | 'gateFieldPool
   if (!inside({ start: gate, end: gate })) problems.push(`NEXUS_GATE_VPN_ADDRESS: ${settings.gateVpnAddress} is not inside NEXUS_VPN_NETWORK ${settings.vpnNetwork}`);
   if (overlaps({ start: gate, end: gate })) problems.push(`NEXUS_GATE_FIELD_POOL: ${settings.gateFieldPool} holds the gate address ${settings.gateVpnAddress}`);
   for (const role of ['server', 'dev'] as const) {
-    const r = poolRange(ADDRESS_POOLS[role]);
+    const r = ADDRESS_POOLS[role];
     if (!inside(r)) problems.push(`NEXUS_VPN_NETWORK: ${settings.vpnNetwork} does not hold the ${role} pool ${describeRange(r)}`);
     if (overlaps(r)) problems.push(`NEXUS_GATE_FIELD_POOL: ${settings.gateFieldPool} overlaps the ${role} pool ${describeRange(r)}`);
   }
@@ -127,5 +127,5 @@ export function fieldPool(settings: Pick<Settings, 'vpnNetwork' | 'gateFieldPool
 
 /** The smallest set of CIDR blocks covering a role's pool (the field pool: as configured). */
 export function poolCidrs(role: PoolName, cfg?: Pick<GateConfig, 'fieldPool'>): string[] {
-  return rangeCidrs(role === 'field' && cfg ? cfg.fieldPool : poolRange(ADDRESS_POOLS[role]));
+  return rangeCidrs(role === 'field' && cfg ? cfg.fieldPool : ADDRESS_POOLS[role]);
 }

@@ -17,7 +17,7 @@ export {
 export { enrolDevice, authenticateDevice } from './enrol.ts';
 export { rotateKey, ensureSigningKey, readKeys, currentKey, jwks, keysPath, type RotationResult, type SigningKey, type KeyStore } from './keys.ts';
 export { issueToken, type TokenOptions } from './tokens.ts';
-export { ADDRESS_POOLS, allocateAddress, takenAddresses, ipNumber, ipString, poolRange, rangeCidrs, describeRange, type AddressPool, type IpRange, type PoolName } from './pool.ts';
+export { ADDRESS_POOLS, allocateAddress, takenAddresses, ipNumber, ipString, rangeCidrs, describeRange, type AddressPool, type IpRange, type PoolName } from './pool.ts';
 export { readRegistry, registryPath, guardianDir, withGuardianLock, type DeviceRecord, type PeerRecord, type PeerRole, type Registry } from './store.ts';
 export { addPeer, listPeers, revokePeer, releaseAddress, PEER_ROLES, type AddPeerOptions, type ReleasedAddress } from './peers.ts';
 export { renderWireguardConfig } from './wireguard.ts';

@@ -1,8 +1,7 @@
 // VPN addresses by role, from the plan in DESIGN.md §1 (gateway 10.10.0.1,
 // servers .10–.19, dev machines .20–.29, field devices .100–.199). The field
 // pool can grow past one /24 (NEXUS_GATE_FIELD_POOL, checked in
-// src/gate/config.ts), so pools are ranges of integer addresses as well as
-// the original prefix + last-octet form.
+// src/gate/config.ts), so pools are ranges of integer addresses.
 
 import { NexusError } from '../core/errors.ts';
 import type { Registry } from './store.ts';
@@ -13,19 +12,18 @@ export interface IpRange {
   end: number;
 }
 
-export type AddressPool =
-  | {
-      /** The first three octets, e.g. `10.10.0`. */
-      prefix: string;
-      first: number;
-      last: number;
-    }
-  | IpRange;
+export type AddressPool = IpRange;
+
+/** `a.b.c.first`–`a.b.c.last`: the plan's pools, written as DESIGN.md §1 writes them. */
+const inSlash24 = (prefix: string, first: number, last: number): IpRange => {
+  const base = ipNumber(`${prefix}.0`);
+  return { start: base + first, end: base + last };
+};
 
 export const ADDRESS_POOLS = {
-  field: { prefix: '10.10.0', first: 100, last: 199 },
-  server: { prefix: '10.10.0', first: 10, last: 19 },
-  dev: { prefix: '10.10.0', first: 20, last: 29 },
+  field: inSlash24('10.10.0', 100, 199),
+  server: inSlash24('10.10.0', 10, 19),
+  dev: inSlash24('10.10.0', 20, 29),
 } as const satisfies Record<string, AddressPool>;
 
 export type PoolName = keyof typeof ADDRESS_POOLS;
@@ -36,12 +34,6 @@ export function ipNumber(ip: string): number {
 
 export function ipString(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
-export function poolRange(pool: AddressPool): IpRange {
-  if ('start' in pool) return { start: pool.start, end: pool.end };
-  const base = ipNumber(`${pool.prefix}.0`);
-  return { start: base + pool.first, end: base + pool.last };
 }
 
 /** `10.10.0.100–199` within one /24 (as before), `10.10.0.100–10.10.7.255` across several. */
@@ -79,14 +71,13 @@ export function takenAddresses(registry: Registry): string[] {
  */
 export function allocateAddress(taken: Iterable<string>, pool: AddressPool, poolName = 'field'): string {
   const used = new Set([...taken].map(ipNumber));
-  const r = poolRange(pool);
-  for (let n = r.start; n <= r.end; n++) {
+  for (let n = pool.start; n <= pool.end; n++) {
     if (!used.has(n)) return ipString(n);
   }
-  const size = r.end - r.start + 1;
+  const size = pool.end - pool.start + 1;
   throw new NexusError(
     'address_pool_exhausted',
-    `The ${poolName} address pool ${describeRange(r)} is full (${size} addresses; revoked peers keep theirs until "nexus peer release <name>"; a larger field pool: NEXUS_GATE_FIELD_POOL, docs/gate.md).`,
+    `The ${poolName} address pool ${describeRange(pool)} is full (${size} addresses; revoked peers keep theirs until "nexus peer release <name>"; a larger field pool: NEXUS_GATE_FIELD_POOL, docs/gate.md).`,
     { status: 409, extra: { pool: poolName, size } },
   );
 }

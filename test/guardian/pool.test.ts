@@ -1,15 +1,15 @@
 // Address pools as integer ranges: allocation crosses /24 boundaries, the
-// minimal CIDR cover UFW needs, and the old prefix form still works.
+// minimal CIDR cover UFW needs.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADDRESS_POOLS, allocateAddress, describeRange, ipNumber, poolRange, rangeCidrs } from '../../src/guardian/index.ts';
+import { ADDRESS_POOLS, allocateAddress, describeRange, ipNumber, rangeCidrs } from '../../src/guardian/index.ts';
 
 test('the default pools are the plan of issue #6, as ranges', () => {
-  assert.deepEqual(rangeCidrs(poolRange(ADDRESS_POOLS.field)), ['10.10.0.100/30', '10.10.0.104/29', '10.10.0.112/28', '10.10.0.128/26', '10.10.0.192/29']);
-  assert.deepEqual(rangeCidrs(poolRange(ADDRESS_POOLS.server)), ['10.10.0.10/31', '10.10.0.12/30', '10.10.0.16/30']);
-  assert.deepEqual(rangeCidrs(poolRange(ADDRESS_POOLS.dev)), ['10.10.0.20/30', '10.10.0.24/30', '10.10.0.28/31']);
-  assert.equal(describeRange(poolRange(ADDRESS_POOLS.field)), '10.10.0.100–199');
+  assert.deepEqual(rangeCidrs(ADDRESS_POOLS.field), ['10.10.0.100/30', '10.10.0.104/29', '10.10.0.112/28', '10.10.0.128/26', '10.10.0.192/29']);
+  assert.deepEqual(rangeCidrs(ADDRESS_POOLS.server), ['10.10.0.10/31', '10.10.0.12/30', '10.10.0.16/30']);
+  assert.deepEqual(rangeCidrs(ADDRESS_POOLS.dev), ['10.10.0.20/30', '10.10.0.24/30', '10.10.0.28/31']);
+  assert.equal(describeRange(ADDRESS_POOLS.field), '10.10.0.100–199');
 });
 
 test('a range across several /24s is covered by the fewest CIDR blocks', () => {
@@ -30,6 +30,4 @@ test('allocation crosses a /24 boundary and skips taken addresses on both sides'
     () => allocateAddress(['10.10.0.253', '10.10.0.254', '10.10.0.255', '10.10.1.0', '10.10.1.1', '10.10.1.2'], pool),
     (err: Error & { code?: string }) => err.code === 'address_pool_exhausted' && /10\.10\.0\.253–10\.10\.1\.2 is full \(6 addresses/.test(err.message),
   );
-  // The prefix form (the field simulator's pools) allocates as before.
-  assert.equal(allocateAddress(['198.18.0.1'], { prefix: '198.18.0', first: 1, last: 254 }), '198.18.0.2');
 });

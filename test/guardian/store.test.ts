@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync, mkdirSy
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { addDevice, allocateAddress, ADDRESS_POOLS, ensureSigningKey, keysPath, readRegistry, registryPath, revokeDevice } from '../../src/guardian/index.ts';
+import { addDevice, allocateAddress, ADDRESS_POOLS, ensureSigningKey, ipNumber, keysPath, readRegistry, registryPath, revokeDevice } from '../../src/guardian/index.ts';
 import { withLock } from '../../src/core/lock.ts';
 import { lockPath, guardianDir } from '../../src/guardian/store.ts';
 import { nexus } from '../helpers/cli.ts';
@@ -42,7 +42,7 @@ test('a full pool is address_pool_exhausted, and nothing is written', async () =
   });
   assert.equal(readFileSync(registryPath(home), 'utf8'), before);
   // A small pool, the allocator alone.
-  assert.throws(() => allocateAddress(['10.9.9.1', '10.9.9.2'], { prefix: '10.9.9', first: 1, last: 2 }, 'tiny'), { code: 'address_pool_exhausted' });
+  assert.throws(() => allocateAddress(['10.9.9.1', '10.9.9.2'], { start: ipNumber('10.9.9.1'), end: ipNumber('10.9.9.2') }, 'tiny'), { code: 'address_pool_exhausted' });
 });
 
 test('10 parallel `nexus device add` processes: 10 devices, 10 distinct addresses, valid JSON, no temp files', async () => {
