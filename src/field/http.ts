@@ -1,6 +1,7 @@
 // The only way the device library reaches the network: one request call and
 // one resumable upload. Node implements it with undici and tus-js-client
-// (node-http.ts); the web app will with fetch and tus-js-client's browser build.
+// (node-http.ts); the web app with fetch and tus-js-client's browser build
+// (src/field-web/app/fetch-http.ts).
 
 export interface HttpRequest {
   method: string;
@@ -56,4 +57,38 @@ export function bodyJson<T>(res: HttpResponse): T | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The part of a tus-js-client error we read: the last response, if any (none = network failure). */
+interface TusError extends Error {
+  originalResponse?: { getStatus(): number; getBody(): string | undefined } | null;
+}
+
+/**
+ * The tus-js-client options both HttpClients share (node-http.ts, the web
+ * app's fetch-http.ts), typed structurally so src/field needs no tus import.
+ * Retries belong to the sync engine (one backoff policy) and it keeps the
+ * upload URL itself, so tus neither retries nor stores fingerprints.
+ */
+export function tusOptions(u: TusUpload, uploadUrl: () => string | null, finish: (r: TusResult) => void) {
+  return {
+    endpoint: u.endpoint,
+    uploadUrl: u.uploadUrl,
+    metadata: u.metadata,
+    chunkSize: u.chunkSize,
+    retryDelays: null,
+    storeFingerprintForResuming: false,
+    onBeforeRequest: (req: { setHeader(name: string, value: string): void }) => {
+      for (const [k, v] of Object.entries(u.headers())) req.setHeader(k, v);
+    },
+    onUploadUrlAvailable: () => {
+      const url = uploadUrl();
+      if (url) void u.onUploadUrl(url);
+    },
+    onSuccess: () => finish({ ok: true, status: 204, body: '' }),
+    onError: (err: TusError) => {
+      const res = err.originalResponse;
+      finish({ ok: false, status: res ? res.getStatus() : 0, body: res ? (res.getBody() ?? '') : String(err.message) });
+    },
+  };
 }

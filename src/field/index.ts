@@ -12,6 +12,7 @@ export { Api, type ApiStats, type Endpoints } from './api.ts';
 export { DEFAULT_RETRY, backoffDelay, type RetryPolicy } from './backoff.ts';
 export { readJson, writeJson, joinPath, TEMP_DIR, type FieldFs, type FileStat } from './fs.ts';
 export type { HttpClient, HttpRequest, HttpResponse, TusUpload, TusResult } from './http.ts';
+export { tusOptions } from './http.ts';
 export { entityPath, patientDir, outboxPath } from './layout.ts';
 export { recover, reconcileIndex, type RecoveryReport } from './recovery.ts';
 export { PatientIndex, summaryOf, type PatientSummary } from './patient-index.ts';

@@ -3,7 +3,7 @@
 
 import { Agent, request } from 'undici';
 import * as tus from 'tus-js-client';
-import type { HttpClient, HttpResponse, TusResult } from './http.ts';
+import { tusOptions, type HttpClient, type HttpResponse, type TusResult } from './http.ts';
 
 export interface NodeHttpOptions {
   /** PEM of the CA that signed the servers' certificates. */
@@ -50,28 +50,15 @@ export function nodeHttp(opts: NodeHttpOptions): HttpClient {
           }, timeout);
         };
         const file = Buffer.from(u.bytes.buffer, u.bytes.byteOffset, u.bytes.byteLength);
+        const base = tusOptions(u, () => upload.url, finish);
         const upload = new tus.Upload(file, {
-          endpoint: u.endpoint,
-          uploadUrl: u.uploadUrl,
-          metadata: u.metadata,
-          chunkSize: u.chunkSize,
-          // Retries belong to the sync engine (one backoff policy); the upload resumes from the server's offset.
-          retryDelays: null,
-          storeFingerprintForResuming: false,
+          ...base,
           removeFingerprintOnSuccess: true,
           httpStack: new tus.DefaultHttpStack({ ...(ca ? { ca } : {}), timeout }),
           onProgress: () => arm(),
           onBeforeRequest: (req) => {
             arm();
-            for (const [k, v] of Object.entries(u.headers())) req.setHeader(k, v);
-          },
-          onUploadUrlAvailable: () => {
-            if (upload.url) void u.onUploadUrl(upload.url);
-          },
-          onSuccess: () => finish({ ok: true, status: 204, body: '' }),
-          onError: (err) => {
-            const res = (err as tus.DetailedError).originalResponse;
-            finish({ ok: false, status: res ? res.getStatus() : 0, body: res ? res.getBody() ?? '' : String(err.message) });
+            base.onBeforeRequest(req);
           },
         });
         arm();

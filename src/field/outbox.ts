@@ -39,10 +39,14 @@ export async function deadFile(fs: FieldFs, op: PushOp, error: { code: string; m
   await writeJson(fs, joinPath(DEADLETTER, `file-${sha}.json`), { op, error, dead_at: new Date().toISOString() } satisfies DeadLetter);
 }
 
+/** The dead-letter files (server-rejected, local and file ones), without temp files. */
+export async function deadLetterNames(fs: FieldFs): Promise<string[]> {
+  return (await fs.list(DEADLETTER)).filter((name) => name.endsWith('.json') && !isTempName(name));
+}
+
 export async function listDeadLetters(fs: FieldFs): Promise<DeadLetter[]> {
   const out: DeadLetter[] = [];
-  for (const name of await fs.list(DEADLETTER)) {
-    if (!name.endsWith('.json') || isTempName(name)) continue;
+  for (const name of await deadLetterNames(fs)) {
     const d = await readJson<DeadLetter>(fs, joinPath(DEADLETTER, name));
     if (d) out.push(d);
   }

@@ -26,7 +26,6 @@ import { deadLetter, outboxSeqs, readOp, removeOp } from './outbox.ts';
 import { renumberAll } from './renumber.ts';
 import { applyDeferred } from './pull.ts';
 import { uploadMissing, type UploadOptions } from './upload.ts';
-import { FieldError } from './errors.ts';
 import type { FieldDevice } from './device.ts';
 
 export interface PushStats {
@@ -67,7 +66,7 @@ async function nextBatch(dev: FieldDevice, maxOps: number, maxBytes: number): Pr
   return batch;
 }
 
-async function post(dev: FieldDevice, api: Api, ops: PushOp[]) {
+async function post(api: Api, ops: PushOp[]) {
   return api.call({ method: 'POST', path: '/v1/sync/push', json: { ops } });
 }
 
@@ -112,7 +111,7 @@ async function settle(dev: FieldDevice, api: Api, batch: PushOp[], body: PushRes
 }
 
 async function serverLastSeq(api: Api): Promise<number> {
-  const res = await api.call({ method: 'POST', path: '/v1/sync/push', json: { ops: [] } });
+  const res = await post(api, []);
   if (res.status !== 200) throw httpError(res, 'push');
   return bodyJson<PushResponse>(res)!.last_seq;
 }
@@ -123,7 +122,7 @@ async function reconcileReused(dev: FieldDevice, api: Api, stats: PushStats, opt
   for (const seq of await outboxSeqs(dev.fs)) {
     if (seq > last) break;
     const op = (await readOp(dev.fs, seq))!;
-    const res = await post(dev, api, [op]);
+    const res = await post(api, [op]);
     if (res.status === 200) await settle(dev, api, [op], bodyJson<PushResponse>(res)!, stats, opts);
     else if (res.status === 409 && problemOf(res)?.code === 'seq_reused') break;
     else throw httpError(res, 'push');
@@ -139,7 +138,7 @@ export async function pushOutbox(dev: FieldDevice, api: Api, opts: PushOptions =
   for (;;) {
     const batch = await nextBatch(dev, singles > 0 ? 1 : maxOps, maxBytes);
     if (batch.length === 0) return stats;
-    const res = await post(dev, api, batch);
+    const res = await post(api, batch);
     stats.batches++;
     if (res.status === 200) {
       await settle(dev, api, batch, bodyJson<PushResponse>(res)!, stats, opts);
@@ -173,5 +172,3 @@ export async function pushOutbox(dev: FieldDevice, api: Api, opts: PushOptions =
     }
   }
 }
-
-export { FieldError };

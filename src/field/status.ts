@@ -1,8 +1,7 @@
 // What `nexus field status` shows: the outbox (length, oldest op's age), dead
 // letters, the last sync and the pull cursor.
 
-import { DEADLETTER } from './layout.ts';
-import { outboxSeqs, readOp } from './outbox.ts';
+import { deadLetterNames, outboxSeqs, readOp } from './outbox.ts';
 import { readParameters } from './state.ts';
 import type { FieldDevice } from './device.ts';
 
@@ -22,7 +21,7 @@ export interface DeviceStatus {
 export async function deviceStatus(dev: FieldDevice, now = Date.now()): Promise<DeviceStatus> {
   const seqs = await outboxSeqs(dev.fs);
   const oldest = seqs.length ? await readOp(dev.fs, seqs[0]!) : null;
-  const dead = (await dev.fs.list(DEADLETTER)).filter((n) => n.endsWith('.json') && !n.startsWith('.')).length;
+  const dead = (await deadLetterNames(dev.fs)).length;
   const params = await readParameters(dev.fs);
   const s = dev.state;
   return {

@@ -9,7 +9,7 @@ import { FieldDevice } from './device.ts';
 import { FieldError, isFieldError } from './errors.ts';
 import type { FieldFs } from './fs.ts';
 import type { HttpClient } from './http.ts';
-import { DEADLETTER, DEVICE_FILE, OUTBOX, PATIENTS } from './layout.ts';
+import { DEADLETTER, DEVICE_FILE, OUTBOX, PATIENTS, SECRET_FILE } from './layout.ts';
 import { refreshParameters } from './parameters.ts';
 import { emptyPullStats, pullChanges, type PullStats } from './pull.ts';
 import { emptyPushStats, pushOutbox, type PushOptions, type PushStats } from './push.ts';
@@ -45,7 +45,7 @@ const endpointsOf = (c: FieldConfig): Endpoints => ({ guardianUrl: c.guardian_ur
 export async function initDevice(fs: FieldFs, http: HttpClient, opts: InitOptions & OpenOptions): Promise<FieldClient> {
   if (await fs.stat(DEVICE_FILE)) throw new FieldError('already_initialised', 'this folder already holds an enrolled device');
   const api = new Api(http, endpointsOf(opts.config), opts.retry);
-  let secret = await readJson<{ device_id: string; device_secret: string; wg_ip?: string }>(fs, 'secret.json');
+  let secret = await readJson<{ device_id: string; device_secret: string; wg_ip?: string }>(fs, SECRET_FILE);
   if (!secret) {
     const enrolled = await api.enroll(opts.enrollmentCode, opts.deviceName);
     secret = { device_id: enrolled.device_id, device_secret: enrolled.device_secret, wg_ip: enrolled.wg_ip };

@@ -16,6 +16,17 @@ import { JPEG, PDF } from './helpers.ts';
 
 const s = await fieldStack();
 
+/** Two devices that both hold one patient: created on a, synced through the server, pulled by b. */
+async function sharedPatient(first_name: string) {
+  const a = await s.device();
+  const b = await s.device();
+  const p = await addPatient(a.device, { first_name });
+  await sync(a);
+  await s.settle();
+  await sync(b);
+  return { a, b, p };
+}
+
 test('edits reach staging exactly once, files are uploaded, another device pulls everything', async () => {
   const a = await s.device();
   const b = await s.device();
@@ -57,12 +68,7 @@ test('edits reach staging exactly once, files are uploaded, another device pulls
 });
 
 test('conflict: a pending local edit is never overwritten by a pull; both keep history; both converge', async () => {
-  const a = await s.device();
-  const b = await s.device();
-  const p = await addPatient(a.device, { first_name: 'Shared' });
-  await sync(a);
-  await s.settle();
-  await sync(b);
+  const { a, b, p } = await sharedPatient('Shared');
   // b edits offline; a edits and syncs.
   await editPatient(b.device, p, { phone: 'from-b' });
   await editPatient(a.device, p, { phone: 'from-a' });
@@ -85,12 +91,7 @@ test('conflict: a pending local edit is never overwritten by a pull; both keep h
 });
 
 test('a change deferred by a pending edit is applied once that edit turns out older (resend answered duplicate)', async () => {
-  const a = await s.device();
-  const b = await s.device();
-  const p = await addPatient(a.device, { first_name: 'Late' });
-  await sync(a);
-  await s.settle();
-  await sync(b);
+  const { a, b, p } = await sharedPatient('Late');
   // b's edit reaches the server but b never hears back (its outbox file stays): simulate by pushing a copy.
   await editPatient(b.device, p, { phone: 'b-first' });
   const [seq] = await outboxSeqs(b.device.fs);
@@ -108,12 +109,7 @@ test('a change deferred by a pending edit is applied once that edit turns out ol
 });
 
 test('local deletion is never sent and a later pull does not resurrect the patient', async () => {
-  const a = await s.device();
-  const b = await s.device();
-  const p = await addPatient(a.device, { first_name: 'Gone' });
-  await sync(a);
-  await s.settle();
-  await sync(b);
+  const { a, b, p } = await sharedPatient('Gone');
   const before = (await staged(s, b.device.state.device_id)).rows.length;
   await deletePatient(b.device, p);
   await sync(b);

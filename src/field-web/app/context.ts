@@ -4,6 +4,7 @@
 import type { BackgroundSync, FieldClient } from '../../field/index.ts';
 import type { PatientSearch } from './patient-index.ts';
 import type { Params } from './forms.ts';
+import { toast } from './dom.ts';
 
 export const APP_VERSION = 'web-1';
 
@@ -18,3 +19,15 @@ export interface AppContext {
 }
 
 export const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** Every save on a form: run the local edit, refresh, confirm, and go where the edit says; a failure only shows its message. */
+export async function saveThenGo(app: AppContext, edit: () => Promise<string>, done: string): Promise<void> {
+  try {
+    const hash = await edit();
+    await app.afterEdit();
+    toast(done);
+    app.go(hash);
+  } catch (err) {
+    toast(errorText(err), 'error');
+  }
+}

@@ -3,7 +3,7 @@
 // a timeout rejects, as the interface says; every HTTP status resolves.
 
 import * as tus from 'tus-js-client';
-import type { HttpClient, HttpResponse, TusResult } from '../../field/index.ts';
+import { tusOptions, type HttpClient, type HttpResponse, type TusResult } from '../../field/index.ts';
 
 export function fetchHttp(opts: { timeoutMs?: number } = {}): HttpClient {
   const timeout = opts.timeoutMs ?? 30_000;
@@ -23,25 +23,7 @@ export function fetchHttp(opts: { timeoutMs?: number } = {}): HttpClient {
     },
     tusUpload(u): Promise<TusResult> {
       return new Promise((resolve) => {
-        const upload = new tus.Upload(new Blob([u.bytes as Uint8Array<ArrayBuffer>]), {
-          endpoint: u.endpoint,
-          uploadUrl: u.uploadUrl,
-          metadata: u.metadata,
-          chunkSize: u.chunkSize,
-          retryDelays: null, // the sync engine owns retries
-          storeFingerprintForResuming: false,
-          onBeforeRequest: (req) => {
-            for (const [k, v] of Object.entries(u.headers())) req.setHeader(k, v);
-          },
-          onUploadUrlAvailable: () => {
-            if (upload.url) void u.onUploadUrl(upload.url);
-          },
-          onSuccess: () => resolve({ ok: true, status: 204, body: '' }),
-          onError: (err) => {
-            const res = (err as tus.DetailedError).originalResponse;
-            resolve({ ok: false, status: res ? res.getStatus() : 0, body: res ? (res.getBody() ?? '') : String(err.message) });
-          },
-        });
+        const upload: tus.Upload = new tus.Upload(new Blob([u.bytes as Uint8Array<ArrayBuffer>]), tusOptions(u, () => upload.url, resolve));
         upload.start();
       });
     },

@@ -2,7 +2,7 @@
 // (Web Lock), enrolment or the opened device, the header, the hash router and
 // background sync. Everything runs against OPFS; the network is optional.
 
-import { BackgroundSync, openDevice, readParameters, reconcileIndex, sync, type FieldClient, type RetryPolicy } from '../../field/index.ts';
+import { BackgroundSync, openDevice, outboxSeqs, readParameters, reconcileIndex, sync, type FieldClient, type RetryPolicy } from '../../field/index.ts';
 import { opfsFs } from './opfs-fs.ts';
 import { fetchHttp } from './fetch-http.ts';
 import { PatientSearch } from './patient-index.ts';
@@ -35,7 +35,7 @@ function registerServiceWorker(): void {
 }
 
 async function header(app: AppContext): Promise<void> {
-  const n = (await app.client.device.fs.list('outbox')).filter((x) => /^\d{12}\.json$/.test(x)).length;
+  const n = (await outboxSeqs(app.client.device.fs)).length;
   const last = app.client.device.state.last_sync_at;
   const online = navigator.onLine;
   clear(status,

@@ -2,9 +2,9 @@
 // the stored JSON are kept (editPatient merges top-level keys).
 
 import { addPatient, editPatient, readJson } from '../../field/index.ts';
-import { h, clear, row, toast } from './dom.ts';
+import { h, clear, row } from './dom.ts';
 import { SEXES, sites } from './forms.ts';
-import { APP_VERSION, errorText, type AppContext } from './context.ts';
+import { APP_VERSION, saveThenGo, type AppContext } from './context.ts';
 
 type Json = Record<string, unknown>;
 const s = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
@@ -64,19 +64,15 @@ export async function patientForm(view: HTMLElement, app: AppContext, id: string
       const o = data[k] as Json;
       for (const [kk, vv] of Object.entries(o)) if (vv === null) delete o[kk];
     }
-    try {
+    await saveThenGo(app, async () => {
       let target = id;
       if (id) await editPatient(dev, id, data);
       else {
         for (const [k, x] of Object.entries(data)) if (x === null) delete data[k];
         target = await addPatient(dev, data);
       }
-      await app.afterEdit();
-      toast('Saved on this iPad');
-      app.go(`#/patient/${target}`);
-    } catch (err) {
-      toast(errorText(err), 'error');
-    }
+      return `#/patient/${target}`;
+    }, 'Saved on this iPad');
   });
   clear(view, form);
 }

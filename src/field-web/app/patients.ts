@@ -6,7 +6,7 @@
 
 import { deletePatient, readJson, type FieldDevice } from '../../field/index.ts';
 import { h, clear, confirmDialog, toast } from './dom.ts';
-import { errorText, type AppContext } from './context.ts';
+import { saveThenGo, type AppContext } from './context.ts';
 import type { PatientEntry } from './patient-index.ts';
 
 /** Row height in CSS pixels: fixed, so a row's position is its index times this (app.css `.vlist li`). */
@@ -106,14 +106,10 @@ export async function patientPage(view: HTMLElement, app: AppContext, id: string
   del.addEventListener('click', async () => {
     const ok = await confirmDialog(`Delete ${name} and all their sessions and attachments from this iPad? This is not sent to the server, and the patient will not come back with later syncs.`, 'Delete on this iPad');
     if (!ok) return;
-    try {
+    await saveThenGo(app, async () => {
       await deletePatient(dev, id);
-      await app.afterEdit();
-      toast(`${name} deleted on this iPad`);
-      app.go('#/');
-    } catch (err) {
-      toast(errorText(err), 'error');
-    }
+      return '#/';
+    }, `${name} deleted on this iPad`);
   });
   const facts = [['Date of birth', p.birth_date], ['Sex', p.sex], ['Reference', p.external_ref], ['Site', p.site], ['Care level', p.care_level], ['Phone', p.phone]]
     .filter(([, v]) => v !== undefined && v !== null && v !== '');

@@ -7,7 +7,7 @@
 import { addSession, attach, readJson } from '../../field/index.ts';
 import { h, clear, row, toast } from './dom.ts';
 import { formFor, measurementList, sessionTypes, SESSION_STATUSES, warningFor, type FormField } from './forms.ts';
-import { APP_VERSION, errorText, type AppContext } from './context.ts';
+import { APP_VERSION, errorText, saveThenGo, type AppContext } from './context.ts';
 
 type Json = Record<string, unknown>;
 const s = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
@@ -141,14 +141,10 @@ export async function sessionForm(view: HTMLElement, app: AppContext, patientId:
       else payload[k] = v;
     }
     if (spec) payload.form = { id: spec.id, version: spec.version };
-    try {
+    await saveThenGo(app, async () => {
       await addSession(dev, patientId, sessionId ? { ...payload, session_id: sessionId } : payload);
-      await app.afterEdit();
-      toast('Session saved on this iPad');
-      app.go(`#/patient/${patientId}`);
-    } catch (err) {
-      toast(errorText(err), 'error');
-    }
+      return `#/patient/${patientId}`;
+    }, 'Session saved on this iPad');
   });
   clear(view, form);
 }
