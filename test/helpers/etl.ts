@@ -1,7 +1,10 @@
 // A complete ETL build for tests. One pass only reaches up to the oldest
 // transaction still open anywhere in the cluster (other test files write
 // concurrently), so a test that wants everything built runs passes until
-// every watermark lies beyond every row written so far.
+// every watermark lies beyond every row written so far. Then it waits until
+// every transaction open at that moment has ended: readers bounded by the
+// snapshot's xmin (pull, Clarity's refresh) see nothing an ETL transaction
+// wrote while an older transaction elsewhere in the cluster is still open.
 
 import assert from 'node:assert/strict';
 import type { TestDb } from './db.ts';
@@ -23,8 +26,18 @@ export async function settle(t: TestDb, opts: RunOptions = {}): Promise<void> {
       'admin',
       `SELECT (SELECT min(through_txid) FROM nexus.etl_watermarks) > coalesce((SELECT max(t) FROM (${SOURCES.join(' UNION ALL ')}) s), '0') AS ok`,
     );
-    if (done!.ok) return;
+    if (done!.ok) return visibleToEveryone(t);
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('the ETL did not catch up within 100 passes');
+}
+
+async function visibleToEveryone(t: TestDb): Promise<void> {
+  const [now] = await t.query<{ x: string }>('admin', 'SELECT pg_current_xact_id()::text AS x');
+  for (let i = 0; i < 600; i++) {
+    const [seen] = await t.query<{ ok: boolean }>('admin', 'SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8 AS ok', [now!.x]);
+    if (seen!.ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`a transaction older than ${now!.x} stayed open for 30 s`);
 }
