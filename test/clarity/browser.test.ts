@@ -47,10 +47,17 @@ async function screenshot(name: string): Promise<void> {
   }
 }
 
-/** Waits until every chart has rendered `version` times; returns id → signature. */
+/**
+ * Waits until at least `version` loads were requested and every chart shows
+ * the newest one (a filter change can start several); returns id → signature.
+ */
 async function charts(version: number): Promise<Map<string, { sig: string; filters: string }>> {
   // A function, not a string: the page's CSP forbids eval. No DOM types here, hence `any`.
-  await page.waitForFunction((v: number) => [...(globalThis as any).document.querySelectorAll('section.card')].every((c: any) => Number(c.dataset.version) >= v), version, { timeout: 30_000 });
+  await page.waitForFunction((v: number) => {
+    const doc = (globalThis as any).document;
+    const newest = Number(doc.body.dataset.generation);
+    return newest >= v && [...doc.querySelectorAll('section.card')].every((c: any) => Number(c.dataset.version) === newest);
+  }, version, { timeout: 30_000 });
   const list = await page.$$eval('section.card', (cs) => cs.map((c) => [c.getAttribute('data-chart')!, c.getAttribute('data-signature')!, c.getAttribute('data-filters')!] as const));
   for (const [id, sig] of list) assert.notEqual(sig, 'error', `chart ${id} failed`);
   return new Map(list.map(([id, sig, filters]) => [id, { sig, filters }]));

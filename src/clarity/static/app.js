@@ -107,22 +107,32 @@ async function dashboardPage() {
     } catch (err) { dialog.lastChild.replaceWith(errorBox(err)); }
   };
 
+  // Filters can change faster than charts answer: each load has a
+  // generation, and a chart shows only the answer of the newest one (an
+  // older, slower answer must not overwrite it). A card's data-version is the
+  // generation it shows; the body's data-generation the newest requested.
+  let generation = 0;
   const load = async () => {
+    const gen = ++generation;
+    document.body.dataset.generation = String(gen);
     await Promise.all(cards.map(async ({ c, card, body }) => {
       card.classList.add('loading');
+      let r, failure;
       try {
-        const r = await api('POST', `/api/dashboards/${encodeURIComponent(d.id)}/charts/${encodeURIComponent(c.id)}`, { filters });
+        r = await api('POST', `/api/dashboards/${encodeURIComponent(d.id)}/charts/${encodeURIComponent(c.id)}`, { filters });
+      } catch (err) { failure = err; }
+      if (gen !== generation) return;
+      if (failure) {
+        body.replaceChildren(errorBox(failure));
+        card.dataset.signature = 'error';
+      } else {
         renderChart(body, c.type, r, c, (pick) => drill(c, pick));
         card.dataset.signature = hash(JSON.stringify(r.rows));
         card.dataset.rows = String(r.rows.length);
-      } catch (err) {
-        body.replaceChildren(errorBox(err));
-        card.dataset.signature = 'error';
       }
       card.classList.remove('loading');
-      card.dataset.version = String(Number(card.dataset.version) + 1);
+      card.dataset.version = String(gen);
     }));
-    document.body.dataset.loaded = String(Number(document.body.dataset.loaded ?? 0) + 1);
   };
   const apply = () => {
     for (const [k, el] of [['date_from', from], ['date_to', to], ['device', device], ['group_name', group]]) {
