@@ -36,6 +36,18 @@ export interface FieldClient {
 
 const endpointsOf = (c: FieldConfig): Endpoints => ({ guardianUrl: c.guardian_url, syncUrl: c.sync_url });
 
+/** A string claim of a JWT's payload, read without verifying (the device's own token, for its own records). */
+function tokenClaim(jwt: string, claim: string): string | null {
+  try {
+    // atob, not Buffer: this library also runs in the browser (the field web app).
+    const bin = atob((jwt.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'));
+    const v = (JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)))) as Record<string, unknown>)[claim];
+    return typeof v === 'string' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Enrols with Guardian and lays out a new device folder. The secret is
  * written first (0600) and device.json last: device.json is what makes the
@@ -45,15 +57,23 @@ const endpointsOf = (c: FieldConfig): Endpoints => ({ guardianUrl: c.guardian_ur
 export async function initDevice(fs: FieldFs, http: HttpClient, opts: InitOptions & OpenOptions): Promise<FieldClient> {
   if (await fs.stat(DEVICE_FILE)) throw new FieldError('already_initialised', 'this folder already holds an enrolled device');
   const api = new Api(http, endpointsOf(opts.config), opts.retry);
-  let secret = await readJson<{ device_id: string; device_secret: string; wg_ip?: string }>(fs, SECRET_FILE);
-  if (!secret) {
+  const saved = await readJson<{ device_id: string; device_secret: string }>(fs, SECRET_FILE);
+  let deviceId: string;
+  let wgIp: string | null;
+  if (saved) {
+    // secret.json holds nothing but the secret; the address is a claim of the token.
+    api.credentials = saved;
+    deviceId = saved.device_id;
+    wgIp = tokenClaim(await api.accessToken(), 'wg_ip');
+  } else {
     const enrolled = await api.enroll(opts.enrollmentCode, opts.deviceName);
-    secret = { device_id: enrolled.device_id, device_secret: enrolled.device_secret, wg_ip: enrolled.wg_ip };
-    await writeSecret(fs, { device_id: secret.device_id, device_secret: secret.device_secret });
+    await writeSecret(fs, { device_id: enrolled.device_id, device_secret: enrolled.device_secret });
+    deviceId = enrolled.device_id;
+    wgIp = enrolled.wg_ip;
   }
   await writeConfig(fs, opts.config);
   for (const dir of [OUTBOX, DEADLETTER, PATIENTS]) await fs.mkdir(dir);
-  await writeDeviceState(fs, newDeviceState(secret.device_id, opts.deviceName ?? null, secret.wg_ip ?? null));
+  await writeDeviceState(fs, newDeviceState(deviceId, opts.deviceName ?? null, wgIp));
   return openDevice(fs, http, opts);
 }
 

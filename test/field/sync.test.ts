@@ -3,12 +3,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { payloadSha256, sha256Hex, uuidv7, type PushOp } from '../../src/protocol/index.ts';
 import {
-  addPatient, addSession, attach, deletePatient, editPatient, listDeadLetters, outboxSeqs, readMeta, readPatient, sync, deviceStatus,
+  addPatient, addSession, attach, deletePatient, editPatient, initDevice, listDeadLetters, outboxSeqs, readMeta, readPatient, sync, deviceStatus,
 } from '../../src/field/index.ts';
+import { nodeFs } from '../../src/field/node.ts';
+import { caCertPath } from '../../src/tls/index.ts';
 import { pullChanges } from '../../src/field/pull.ts';
 import { writeOp } from '../../src/field/outbox.ts';
 import { fieldStack, staged } from './stack.ts';
@@ -208,4 +210,20 @@ test('large files go through tus; an interrupted tus upload resumes from the ser
   await sync(b);
   assert.equal(sha256Hex(readFileSync(path.join(b.dir, 'patients', p, 'images', `${att.entityId}.jpg`))), att.sha256);
   void payloadSha256;
+});
+
+test('init finishes from the saved secret after a crash before device.json: same device, its address, no second code', async () => {
+  const first = await s.device();
+  const before = JSON.parse(readFileSync(path.join(first.dir, 'device.json'), 'utf8'));
+  assert.match(before.wg_ip, /^\d+\.\d+\.\d+\.\d+$/);
+  // The crash: the secret was written, nothing after it.
+  for (const f of readdirSync(first.dir)) if (f !== 'secret.json') rmSync(path.join(first.dir, f), { recursive: true });
+  const again = await initDevice(nodeFs(first.dir), s.http, {
+    enrollmentCode: 'spent-or-never-valid',
+    config: { guardian_url: s.guardian.url, sync_url: s.sync.url, ca_file: caCertPath(s.home) },
+  });
+  const after = JSON.parse(readFileSync(path.join(first.dir, 'device.json'), 'utf8'));
+  assert.deepEqual([after.device_id, after.wg_ip], [before.device_id, before.wg_ip]);
+  await addPatient(again.device, { first_name: 'Reborn' });
+  assert.equal((await sync(again)).push.applied, 1);
 });
