@@ -305,7 +305,7 @@ const lat = (f: (r: SimReport) => number | null) => med((r) => f(r) ?? NaN);
 const ops = med((r) => r.ops);
 const pl = (f: (p: LatencySummary) => number | null) => median(probes.map((p) => f(p) ?? NaN));
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
-const scale = `device folders in ${path.dirname(deviceRoot)}; ${o.devices} devices in ${groups} teams, ${fmt(o.patients)} patients, ${fmt(o.sessions)} sessions, ${fmt(o.attachments)} attachments, offline ratio ${o.offlineRatio}, ${duration} s of work`;
+const scale = `device folders in ${path.dirname(deviceRoot)}; ${o.devices} devices in ${groups} teams, ${fmt(o.patients)} patients, ${fmt(o.sessions)} sessions, ${fmt(o.attachments)} attachments, offline ratio ${o.offlineRatio}, work planned over ${duration} s of rounds (work and converge took ${fmt(med((r) => r.syncSeconds))} s in ${fmt(med((r) => r.rounds))} rounds: the clients set the pace)`;
 const chart = barChart('fleet.svg', `Fleet: ${o.devices} devices against nexus up${fullScale ? '' : ' (reduced scale)'}`, 'ops/s', [
   { label: 'end to end (ops/s)', value: opsPerSec },
   { label: 'floor: raw COPY (rows/s)', value: floorOps },
@@ -317,7 +317,7 @@ barChart('fleet-latency.svg', 'Fleet: push→pull latency between devices', 'ms'
   { label: 'fleet devices p95', value: lat((r) => r.latency.p95Ms) },
 ]);
 const checkLine = reports.map((r, i) => `run ${i + 1}: ${r.check.ok ? 'OK' : 'FAILED'} (${r.check.opsCreated} ops, ${r.check.missingInStaging} missing, ${r.check.duplicatedInStaging} duplicated, ${r.check.divergent} divergent; ${r.errors} errors)`).join('; ');
-recordResults(`Field fleet${fullScale ? '' : ' (reduced scale)'}`, `npm run bench:fleet -- ${process.argv.slice(2).join(' ') || '(full scale)'}`, [
+recordResults(`Field fleet${fullScale ? '' : ' (reduced scale)'}`, ['npm run bench:fleet', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '), [
   `Scale: ${fullScale ? '**full** (issue 5)' : '**reduced**, not the issue\u2019s 200 devices / 20k patients / 100k sessions / 2k attachments'}: ${scale}; ${o.runs} run(s), medians.`,
   '',
   '| measure | value |',
@@ -336,7 +336,7 @@ recordResults(`Field fleet${fullScale ? '' : ' (reduced scale)'}`, `npm run benc
   `| clients: this process peak RSS / heap (all ${o.devices} devices) | ${fmt(mem.clientRssMb)} / ${fmt(mem.clientHeapMb)} MB (≈ ${(mem.clientRssMb / o.devices).toFixed(1)} MB per device) |`,
   `| check | ${checkLine} |`,
   '',
-  `Notes: the machine is shared and was loaded (load average ${loadBefore} before, ${loadAvg()} after, ${os.cpus().length} cores), so the absolute numbers are low and noisy. ` +
+  `Notes: the machine is shared (load average ${loadBefore} before, ${loadAvg()} after, ${os.cpus().length} cores; above the core count the absolute numbers are low and noisy). ` +
     'The latency is from the push answer that acknowledged an op to the pull answer that brought it to another device of its team; it includes the ETL (run by the platform on each push) and the time until that device syncs again (once a round, rounds of ≥ 1 s, 16 devices at a time, some offline), so it is the latency a team would see, not the server\u2019s floor. ' +
     'All devices run in one Node process, so "clients" is their sum plus the simulator\u2019s bookkeeping.',
 ], chart);
