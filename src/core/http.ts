@@ -26,7 +26,15 @@ export interface HttpServerOptions {
   protocolHeader?: boolean;
   /** Trust X-Forwarded-For from these proxies (none by default). */
   trustProxy?: boolean | string | string[];
+  /** Answer GET /healthz with 200 (default); false for a service that gives the path its own meaning. */
+  liveness?: boolean;
 }
+
+/**
+ * Routes that other services poll every few seconds log only their warnings
+ * and errors: an info line per poll would bury everything else.
+ */
+export const QUIET = { logLevel: 'warn' } as const;
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
@@ -116,6 +124,9 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
     if (mapped.status >= 500) req.log.error({ err: error }, 'request failed');
     return sendProblem(reply, mapped);
   });
+
+  // Liveness for nexus-health and load balancers: the process answers HTTPS.
+  if (opts.liveness !== false) app.get('/healthz', { ...QUIET, schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   app.setNotFoundHandler((req, reply) =>
     sendProblem(reply, new NexusError('not_found', `No route ${req.method} ${req.url.split('?')[0]}.`, { status: 404 })),

@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { NexusError } from '../core/errors.ts';
+import { QUIET } from '../core/http.ts';
 import type { Settings } from '../core/settings.ts';
 import { signDeviceCsr } from '../tls/index.ts';
 import { revocationList } from './devices.ts';
@@ -46,16 +47,16 @@ export async function guardianRoutes(app: FastifyInstance, settings: Settings): 
     return reply.header('cache-control', 'no-store').send(token);
   });
 
-  app.get(`${GUARDIAN_PREFIX}/jwks.json`, async (_req, reply) =>
+  app.get(`${GUARDIAN_PREFIX}/jwks.json`, QUIET, async (_req, reply) =>
     // Short cache: verifiers refetch on an unknown kid anyway.
     reply.header('cache-control', 'public, max-age=60').send(jwks(keys.get())),
   );
 
-  app.get(`${GUARDIAN_PREFIX}/revocations`, async (_req, reply) =>
+  app.get(`${GUARDIAN_PREFIX}/revocations`, QUIET, async (_req, reply) =>
     reply.header('cache-control', 'no-store').send(revocationList(registry.get())),
   );
 
-  app.get(`${GUARDIAN_PREFIX}/health`, async () => {
+  app.get(`${GUARDIAN_PREFIX}/health`, QUIET, async () => {
     // Reading both files proves the store is there and intact.
     registry.get();
     return { status: 'ok', signing_key: currentKey(keys.get()) ? 'present' : 'missing' };

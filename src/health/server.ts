@@ -3,15 +3,15 @@
 // computed elsewhere and only read here.
 
 import type { FastifyInstance } from 'fastify';
-import { createHttpServer, type TlsMaterial } from '../core/http.ts';
+import { createHttpServer, QUIET, type TlsMaterial } from '../core/http.ts';
 import type { Logger } from '../core/log.ts';
 import type { HealthMetrics } from './metrics.ts';
 import type { Round } from './monitor.ts';
 import { overall } from './runner.ts';
 
 export function buildHealthServer(opts: { log: Logger; tls: TlsMaterial; metrics: HealthMetrics; latest: () => Round | undefined }): FastifyInstance {
-  const app = createHttpServer({ log: opts.log, tls: opts.tls });
-  app.get('/healthz', async (_req, reply) => {
+  const app = createHttpServer({ log: opts.log, tls: opts.tls, liveness: false });
+  app.get('/healthz', QUIET, async (_req, reply) => {
     const round = opts.latest();
     if (!round) return reply.code(503).send({ status: 'starting', checks: [] });
     const status = overall(round.results);

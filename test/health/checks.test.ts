@@ -106,21 +106,26 @@ test('TLS certificate: missing warns, a fresh one is ok', async () => {
   assert.ok(r.value! > 300);
 });
 
-test('endpoints: a serving service is ok, a dead one fails, and the whole report survives a failing check', async () => {
+test('endpoints: a serving service is ok; one without liveness, or dead, fails; the whole report survives a failing check', async () => {
   await ensureTls(home);
-  const app = createHttpServer({ log: createLogger('silent'), tls: loadServerTls(home) });
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  const live = createHttpServer({ log: createLogger('silent'), tls: loadServerTls(home) });
+  const mute = createHttpServer({ log: createLogger('silent'), tls: loadServerTls(home), liveness: false });
+  const url = async (app: typeof live) => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    return `https://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  };
   try {
-    const port = (app.server.address() as AddressInfo).port;
-    const dead = await freePort();
-    const rs = await endpointHealth(ctx({}, { guardian: `https://127.0.0.1:${port}`, sync: `https://127.0.0.1:${dead}` }));
+    const rs = await endpointHealth(ctx({}, { guardian: await url(live), sync: await url(mute) }));
     assert.equal(byName(rs, 'endpoint_guardian').status, 'ok');
     assert.match(byName(rs, 'endpoint_guardian').message, /answered 200/);
     assert.equal(byName(rs, 'endpoint_sync').status, 'fail');
-    assert.match(byName(rs, 'endpoint_sync').message, /unreachable: .*ECONNREFUSED/);
+    assert.match(byName(rs, 'endpoint_sync').message, /answered 404/);
+    const dead = await endpointHealth(ctx({}, { sync: `https://127.0.0.1:${await freePort()}` }));
+    assert.equal(byName(dead, 'endpoint_sync').status, 'fail');
+    assert.match(byName(dead, 'endpoint_sync').message, /unreachable: .*ECONNREFUSED/);
   } finally {
-    await app.close();
+    await live.close();
+    await mute.close();
   }
   const all = await runChecks(ctx(), [
     { name: 'database', run: databaseReachable },

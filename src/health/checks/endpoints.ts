@@ -1,7 +1,6 @@
-// The other services answer over HTTPS: GET <url>/healthz, trusting our CA.
-// Any answer below 500 means the process is up and serving (a 404 from a
-// service without /healthz still proves that); no answer, a TLS error or a
-// 5xx fails.
+// The other services answer over HTTPS: GET <url>/healthz (every server
+// made by src/core/http.ts has it), trusting our CA. 200 is up; no answer,
+// a TLS error or any other status fails.
 
 import https from 'node:https';
 import { existsSync, readFileSync } from 'node:fs';
@@ -36,7 +35,7 @@ export async function endpointHealth(ctx: CheckContext): Promise<CheckResult[]> 
     try {
       const { status: code } = await httpGet(`${base}/healthz`, ca);
       const ms = Date.now() - t0;
-      out.push(result(`endpoint_${name}`, code >= 500 ? 'fail' : 'ok', `${name} at ${base} answered ${code} in ${ms} ms`, ms));
+      out.push(result(`endpoint_${name}`, code === 200 ? 'ok' : 'fail', `${name} at ${base} answered ${code} in ${ms} ms`, ms));
     } catch (err) {
       out.push(result(`endpoint_${name}`, 'fail', `${name} at ${base} is unreachable: ${(err as Error).message}`));
     }
