@@ -15,7 +15,7 @@ let runtime: Runtime | undefined;
 export function getRuntime(): Runtime {
   if (!runtime) {
     const settings = loadSettings();
-    runtime = { settings, log: createLogger(settings.logLevel) };
+    runtime = { settings, log: createLogger(settings.logLevel, 'nexus', settings.logFormat) };
     if (settings.unknownVariables.length) {
       runtime.log.warn({ variables: settings.unknownVariables }, 'these NEXUS_* variables are not settings and are ignored');
     }

@@ -136,6 +136,8 @@ const SPECS = {
     spec: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
     default: 'info' as const,
   },
+  /** auto: one readable line per record on a terminal, JSON lines otherwise (journald, files, pipes). */
+  logFormat: { env: 'NEXUS_LOG_FORMAT', spec: oneOf('auto', 'json', 'pretty'), default: 'auto' as const },
   pgPort: { env: 'NEXUS_PG_PORT', spec: int(0, 65535), default: 0 },
   pgBinDir: { env: 'NEXUS_PG_BIN', spec: text, default: undefined as string | undefined },
   pgOsUser: { env: 'NEXUS_PG_OS_USER', spec: osUser, default: 'nobody' },
