@@ -76,7 +76,7 @@ export async function buildClarityServer(opts: { log: Logger; tls: TlsMaterial; 
 
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
     const url = req.url.split('?')[0]!;
-    if (url.startsWith('/static/') || url === '/login') return;
+    if (url.startsWith('/static/') || url === '/login' || url === '/healthz') return;
     req.session = ctx.sessions.get(readCookie(req.headers.cookie));
     if (req.session) {
       // A user removed, given another role or a new password by the CLI takes effect at once.

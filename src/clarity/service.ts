@@ -12,6 +12,7 @@ import { Sessions } from './sessions.ts';
 import { refreshMarts } from './refresh.ts';
 import { refreshSources } from './sources.ts';
 import { buildClarityServer } from './server.ts';
+import { listUsers } from './users.ts';
 
 export const clarityService: ServiceDefinition = {
   name: 'clarity',
@@ -51,6 +52,8 @@ export const clarityService: ServiceDefinition = {
     await app.listen({ host: s.clarityHost, port: s.clarityPort });
     const port = (app.server.address() as AddressInfo).port;
     const host = s.clarityHost === '0.0.0.0' ? '127.0.0.1' : s.clarityHost;
+    // Nobody can sign in yet: say how to make the first account.
+    if (listUsers(store).length === 0) ctx.log.warn('no Clarity account yet: add one with `npx nexus clarity user add <name> --role admin` (it asks for the password)');
     return {
       endpoints: { clarity: `https://${host}:${port}` },
       async stop() {

@@ -8,7 +8,9 @@ export type LogFormat = 'auto' | 'json' | 'pretty';
 
 export function createLogger(level: string, name = 'nexus', format: LogFormat = 'json'): Logger {
   // stderr: stdout stays free for command output; journald collects both.
-  const dest = pino.destination(2);
+  // Synchronous: a crash loses no line, and lines stay in order with what a
+  // command writes to stderr itself (pino's asynchronous default reorders them).
+  const dest = pino.destination({ dest: 2, sync: true });
   const pretty = format === 'pretty' || (format === 'auto' && process.stderr.isTTY === true);
   return pino({ name, level, base: { name }, timestamp: pino.stdTimeFunctions.isoTime }, pretty ? readable(dest) : dest);
 }

@@ -1,5 +1,6 @@
 // The embedded database and `nexus up` as a person uses them, in child processes.
 
+import { httpGet } from '../../src/health/checks/endpoints.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, chmodSync, statSync } from 'node:fs';
@@ -90,6 +91,15 @@ test('nexus up brings everything up, writes endpoints.json, and on SIGTERM stops
   for (const [name, url] of Object.entries(endpoints)) {
     if (name === 'database_url' || name === 'ca') continue;
     assert.match(String(url), /^https:\/\/127\.0\.0\.1:\d+/, `${name} is an HTTPS URL`);
+  }
+  // What a person reads: where each part answers; and each answers its liveness check.
+  const banner = await waitFor('the banner', () => (child.output().includes('nexus is up') ? child.output() : undefined), 10_000);
+  assert.match(banner, new RegExp(`Clarity \\(reports\\) +${endpoints.clarity}\n`));
+  assert.match(banner, new RegExp(`field web app +${endpoints.sync}/field/\n`));
+  const ca = readFileSync(endpoints.ca);
+  for (const name of ['guardian', 'sync', 'clarity']) {
+    const res = await httpGet(`${endpoints[name]}/healthz`, ca);
+    assert.deepEqual([res.status, JSON.parse(res.text)], [200, { status: 'ok' }], `${name} /healthz`);
   }
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   child.kill('SIGTERM');

@@ -23,6 +23,21 @@ export function registerUp(program: Command): void {
   }
 }
 
+/** What a person needs once the platform is up: where each part answers. */
+function banner(home: string, endpoints: Record<string, string>): string {
+  const rows: Array<[string, string | undefined]> = [
+    ['Clarity (reports)', endpoints.clarity],
+    ['field web app', endpoints.sync && `${endpoints.sync}/field/`],
+    ['sync API (OpenAPI)', endpoints.sync && `${endpoints.sync}/v1/openapi.json`],
+    ['Guardian (enrolment)', endpoints.guardian],
+    ['health', endpoints.health && `${endpoints.health}/healthz`],
+    ['the CA to trust', caCertPath(home)],
+    ['all of it as JSON', endpointsFile(home)],
+  ];
+  const lines = rows.filter(([, v]) => v).map(([k, v]) => `  ${k.padEnd(22)}${v}`);
+  return ['', 'nexus is up (Ctrl-C stops it):', ...lines, ''].join('\n') + '\n';
+}
+
 /** `withDatabase`: also start the embedded cluster and apply migrations (nexus up). */
 async function runPlatform(defs: ServiceDefinition[], withDatabase: boolean): Promise<void> {
   const rt = getRuntime();
@@ -39,7 +54,7 @@ async function runPlatform(defs: ServiceDefinition[], withDatabase: boolean): Pr
   const home = rt.settings.home;
   if (withDatabase) {
     writeEndpoints(home, { database_url: platform!.db.url('nexus_owner'), ca: caCertPath(home), ...started.endpoints });
-    process.stderr.write(`nexus is up: ${Object.keys(started.endpoints).length + 1} endpoint(s) and the CA in ${endpointsFile(home)}. Ctrl-C stops it.\n`);
+    process.stderr.write(banner(home, started.endpoints));
   }
   const signal = await waitForStopSignal();
   rt.log.info({ signal }, 'stopping');
