@@ -18,7 +18,7 @@ export function createLogger(level: string, name = 'nexus', format: LogFormat = 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
 const SHOWN_ELSEWHERE = new Set(['level', 'time', 'name', 'service', 'msg', 'req', 'res', 'err', 'responseTime', 'reqId']);
 
-/** `14:17:26 INFO  sync  GET /v1/sync/pull 200 3 ms  reqId=req-1`: what a person reads in a terminal. */
+/** `14:17:27  INFO   sync  GET /v1/sync/pull  incoming request  reqId=req-1`: what a person reads in a terminal. */
 export function formatRecord(line: string): string {
   let r: Record<string, unknown>;
   try {
