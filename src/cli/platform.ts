@@ -10,6 +10,7 @@ import { setupDatabase } from './setup.ts';
 import { writeFileAtomic } from '../core/files.ts';
 import type { RunningService, ServiceDefinition } from '../core/service.ts';
 import { NexusError } from '../core/errors.ts';
+import { SETTING_VARIABLES } from '../core/settings.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface OpenPlatform {
@@ -54,13 +55,30 @@ const NO_DATABASE = new Proxy({} as DbAccess, {
   },
 });
 
+/** A port taken or not allowed: the sentence a person can act on instead of a stack. */
+function listenError(service: string, err: unknown): NexusError | undefined {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e?.syscall !== 'listen' || (e.code !== 'EADDRINUSE' && e.code !== 'EACCES' && e.code !== 'EADDRNOTAVAIL')) return undefined;
+  const variable = `NEXUS_${service.toUpperCase()}_PORT`;
+  const where = `${e.address}:${e.port}`;
+  const fix = SETTING_VARIABLES.includes(variable) ? ` or set ${variable} (0 picks a free port)` : '';
+  const [code, why] = e.code === 'EADDRINUSE'
+    ? ['port_in_use', `${where} is already in use; stop what listens there (\`ss -ltnp 'sport = :${e.port}'\` shows it)${fix}`]
+    : e.code === 'EACCES'
+      ? ['port_not_allowed', `this user may not listen on ${where} (ports below 1024 need privileges)${fix}`]
+      : ['address_unavailable', `${e.address} is not an address of this machine; set the service's host setting to one that is${fix}`];
+  return new NexusError(code, `${service} cannot start: ${why}.`, { cause: err });
+}
+
 /** Starts services in order; if one fails, stops those already started and rethrows. */
 export async function startServices(rt: Runtime, db: DbAccess | undefined, defs: ServiceDefinition[]): Promise<Started> {
   const started: Started = { running: [], endpoints: {} };
   try {
     for (const def of defs) {
       const ctx = { settings: rt.settings, log: rt.log.child({ service: def.name }), db: db ?? NO_DATABASE, endpoints: { ...started.endpoints } };
-      const service = await def.start(ctx);
+      const service = await def.start(ctx).catch((err: unknown) => {
+        throw listenError(def.name, err) ?? err;
+      });
       started.running.push({ name: def.name, service });
       Object.assign(started.endpoints, service.endpoints ?? {});
       rt.log.info({ service: def.name, endpoints: service.endpoints ?? {} }, 'service started');

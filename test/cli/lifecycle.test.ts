@@ -1,6 +1,5 @@
 // The embedded database and `nexus up` as a person uses them, in child processes.
 
-import { httpGet } from '../../src/health/checks/endpoints.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, chmodSync, statSync } from 'node:fs';
@@ -10,6 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import https from 'node:https';
 import { nexus, startNexus, waitFor } from '../helpers/cli.ts';
+import { httpGet } from '../../src/health/checks/endpoints.ts';
 
 function tempHome(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nexus-life-'));
@@ -107,6 +107,23 @@ test('nexus up brings everything up, writes endpoints.json, and on SIGTERM stops
   assert.equal(existsSync(file), false, 'endpoints.json removed');
   const status = await nexus(['db', 'status', '--json'], { NEXUS_HOME: home });
   assert.equal(JSON.parse(status.stdout).running, false, 'the cluster nexus up started is stopped');
+});
+
+test('nexus up with a service port already taken: a sentence naming the port and the setting, no stack, the database stopped again', async (t) => {
+  const home = tempHome();
+  const blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+  const port = (blocker.address() as net.AddressInfo).port;
+  t.after(() => {
+    blocker.close();
+    rmSync(path.dirname(home), { recursive: true, force: true });
+  });
+  const r = await nexus(['up'], { NEXUS_HOME: home, NEXUS_PG_DURABLE: 'false', NEXUS_GUARDIAN_PORT: '0', NEXUS_SYNC_PORT: String(port), NEXUS_HEALTH_PORT: '0', NEXUS_CLARITY_PORT: '0' });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`nexus: sync cannot start: 127\\.0\\.0\\.1:${port} is already in use; .* or set NEXUS_SYNC_PORT \\(0 picks a free port\\)\\.`));
+  assert.doesNotMatch(r.stderr, /internal error|at .*\.ts:\d+/);
+  const status = await nexus(['db', 'status', '--json'], { NEXUS_HOME: home });
+  assert.equal(JSON.parse(status.stdout).running, false, 'the cluster nexus up started is stopped again');
 });
 
 test('a service that needs no database (Guardian on the gate) runs alone', async (t) => {
