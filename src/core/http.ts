@@ -3,7 +3,9 @@
 // all answer RFC 9457 problem details with a stable `code`, check the
 // Nexus-Protocol header first, and never show internals in a 5xx.
 
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type ConnectionError, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from './log.ts';
 import { NexusError, toNexusError } from './errors.ts';
 import { PROTOCOL_HEADER, SUPPORTED_VERSIONS } from '../protocol/index.ts';
@@ -38,8 +40,9 @@ export const QUIET = { logLevel: 'warn' } as const;
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  409: 'Conflict', 410: 'Gone', 411: 'Length Required', 413: 'Content Too Large', 415: 'Unsupported Media Type', 416: 'Range Not Satisfiable',
-  422: 'Unprocessable Content', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  408: 'Request Timeout', 409: 'Conflict', 410: 'Gone', 411: 'Length Required', 413: 'Content Too Large', 415: 'Unsupported Media Type',
+  416: 'Range Not Satisfiable', 417: 'Expectation Failed', 422: 'Unprocessable Content', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
 export function sendProblem(reply: FastifyReply, err: NexusError): FastifyReply {
@@ -56,6 +59,33 @@ export function sendProblem(reply: FastifyReply, err: NexusError): FastifyReply 
       code: err.code,
       ...err.extra,
     });
+}
+
+/** A problem document as text, for answers written outside a Fastify reply. */
+function problemBody(e: NexusError): string {
+  return JSON.stringify({ type: `https://nexus.invalid/problems/${e.code}`, title: TITLES[e.status], status: e.status, detail: e.message, code: e.code });
+}
+
+/**
+ * Broken HTTP (bad framing, oversized headers, a timeout) never reaches a
+ * route: Node hands the socket to this, and Fastify's default would answer
+ * with its own JSON. Same problem details as everywhere else, then close.
+ */
+function clientError(err: ConnectionError, socket: Socket): void {
+  if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return;
+  const code = (err as NodeJS.ErrnoException).code;
+  const e =
+    code === 'ERR_HTTP_REQUEST_TIMEOUT' ? new NexusError('request_timeout', 'The request did not arrive in time.', { status: 408 })
+    : code === 'HPE_HEADER_OVERFLOW' ? new NexusError('request_too_large', 'The request headers are larger than this server accepts.', { status: 431 })
+    : new NexusError('invalid_request', 'The request is not valid HTTP/1.1 (framing, headers or method).', { status: 400 });
+  const body = problemBody(e);
+  // As Node's own handler does: never write onto a socket whose response has
+  // begun, or the client reads the tail of one answer as the start of another.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    socket.write(`HTTP/1.1 ${e.status} ${TITLES[e.status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
 }
 
 /** Maps Fastify's own errors (validation, body size, content type, JSON syntax) to our codes. */
@@ -88,6 +118,10 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
     // Deeply nested or huge JSON must not take the process down.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    clientErrorHandler: clientError,
+    // A URL that does not decode (`%ff`) or an oversized parameter: problem details, not Fastify's JSON.
+    frameworkErrors: (_err: FastifyError, _req: FastifyRequest, reply: FastifyReply) =>
+      sendProblem(reply, new NexusError('invalid_request', 'The request URL is malformed.', { status: 400 })),
     ...(opts.tls
       ? {
           https: {
@@ -118,6 +152,12 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
       }
     });
   }
+
+  // An Expect other than 100-continue never reaches a route: Node would answer a bare 417.
+  app.server.on('checkExpectation', (_req: unknown, res: ServerResponse) => {
+    const body = problemBody(new NexusError('invalid_request', 'Only "Expect: 100-continue" is supported.', { status: 417 }));
+    res.writeHead(417, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
+  });
 
   app.setErrorHandler((error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const mapped = error instanceof NexusError ? error : (fromFastify(error) ?? toNexusError(error));
