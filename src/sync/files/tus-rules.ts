@@ -38,6 +38,10 @@ export function checkCreation(header: (name: string) => string | undefined, poli
   if (header('upload-defer-length') !== undefined) {
     throw invalid('Upload-Length is required: this server does not accept uploads of deferred length.');
   }
+  // Not advertised in Tus-Extension; @tus/server would answer 501, a server error, to a client's request.
+  if (header('upload-concat') !== undefined) {
+    throw invalid('Upload-Concat is not supported: this server has no concatenation extension; send the file as one upload.');
+  }
   const size = parseLength(header('upload-length'));
   if (size === undefined) throw invalid('Upload-Length is required: the file size in bytes.');
   if (size > policy.maxBytes) throw tooLarge(policy);
