@@ -1,6 +1,6 @@
 // The embedded database and `nexus up` as a person uses them, in child processes.
 
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, chmodSync, statSync } from 'node:fs';
 import net from 'node:net';
@@ -25,6 +25,18 @@ async function query(url: string, sql: string): Promise<Record<string, unknown>[
   } finally {
     await c.end();
   }
+}
+
+/** A fresh home and a port something else listens on (closed, and the home removed, after the test). */
+async function takenPort(t: TestContext): Promise<{ home: string; port: number }> {
+  const home = tempHome();
+  const blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    blocker.close();
+    rmSync(path.dirname(home), { recursive: true, force: true });
+  });
+  return { home, port: (blocker.address() as net.AddressInfo).port };
 }
 
 test('db start → status → url → migrate → stop', async (t) => {
@@ -55,14 +67,7 @@ test('db start → status → url → migrate → stop', async (t) => {
 });
 
 test('a configured port that is taken is named with the variable to change', async (t) => {
-  const home = tempHome();
-  const blocker = net.createServer();
-  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
-  const port = (blocker.address() as net.AddressInfo).port;
-  t.after(() => {
-    blocker.close();
-    rmSync(path.dirname(home), { recursive: true, force: true });
-  });
+  const { home, port } = await takenPort(t);
   const r = await nexus(['db', 'start'], { NEXUS_HOME: home, NEXUS_PG_DURABLE: 'false', NEXUS_PG_PORT: String(port) });
   assert.equal(r.code, 2);
   assert.match(r.stderr, new RegExp(`Port ${port} .*in use; set NEXUS_PG_PORT`));
@@ -110,14 +115,7 @@ test('nexus up brings everything up, writes endpoints.json, and on SIGTERM stops
 });
 
 test('nexus up with a service port already taken: a sentence naming the port and the setting, no stack, the database stopped again', async (t) => {
-  const home = tempHome();
-  const blocker = net.createServer();
-  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
-  const port = (blocker.address() as net.AddressInfo).port;
-  t.after(() => {
-    blocker.close();
-    rmSync(path.dirname(home), { recursive: true, force: true });
-  });
+  const { home, port } = await takenPort(t);
   const r = await nexus(['up'], { NEXUS_HOME: home, NEXUS_PG_DURABLE: 'false', NEXUS_GUARDIAN_PORT: '0', NEXUS_SYNC_PORT: String(port), NEXUS_HEALTH_PORT: '0', NEXUS_CLARITY_PORT: '0' });
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, new RegExp(`nexus: sync cannot start: 127\\.0\\.0\\.1:${port} is already in use; .* or set NEXUS_SYNC_PORT \\(0 picks a free port\\)\\.`));
