@@ -15,12 +15,19 @@ export function cellValue(v: unknown): unknown {
 
 /** Header cells to unique, non-empty column names (blank → column_N, repeats → name_2). */
 export function headerNames(cells: unknown[]): string[] {
-  const seen = new Map<string, number>();
+  const taken = new Set<string>();
+  const last = new Map<string, number>();
   return cells.map((c, i) => {
-    let name = String(cellValue(c) ?? '').trim() || `column_${i + 1}`;
-    const n = (seen.get(name) ?? 0) + 1;
-    seen.set(name, n);
-    if (n > 1) name = `${name}_${n}`;
+    const base = String(cellValue(c) ?? '').trim() || `column_${i + 1}`;
+    let name = base;
+    // A suffixed name can itself be taken (a, a_2, a): count on until free,
+    // or two columns would share a key and one of them vanish in jsonb.
+    if (taken.has(name)) {
+      let n = last.get(base) ?? 1;
+      do name = `${base}_${++n}`; while (taken.has(name));
+      last.set(base, n);
+    }
+    taken.add(name);
     return name;
   });
 }

@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { once } from 'node:events';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { DbAccess } from '../db/connection.ts';
@@ -31,6 +31,8 @@ export interface ImportOptions extends Omit<ImportSourceDecl, 'name'> {
   /** Shown in the registry instead of the path (uploads land in a temp file). */
   fileName?: string;
   via?: 'cli' | 'http';
+  /** XLSX: how long a workbook may stay silent once its file is read (default XLSX_STALL_MS). */
+  stallMs?: number;
   onProgress?: (p: Progress) => void;
 }
 
@@ -98,9 +100,15 @@ export async function importFile(db: DbAccess, o: ImportOptions): Promise<Import
     let loaded = 0;
     let rejected = 0;
     const rejects: Array<{ line: number; reject: Reject }> = [];
+    let input: ReturnType<typeof createReadStream> | undefined;
+    let copy: ReturnType<typeof copyFrom> | undefined;
     try {
       await c.query('BEGIN');
-      const copy = c.query(copyFrom('COPY staging.import_raw (source, import_id, file_sha256, line_number, raw) FROM STDIN'));
+      copy = c.query(copyFrom('COPY staging.import_raw (source, import_id, file_sha256, line_number, raw) FROM STDIN'));
+      // A COPY the server refuses errors the stream at any moment: kept here and
+      // thrown from the loop (unheard, it crashed the process; awaited later, it hung).
+      let copyError: Error | undefined;
+      copy.on('error', (e: Error) => (copyError ??= e));
       let bytes = 0;
       const counter = new Transform({
         transform(chunk: Buffer, _enc, cb) {
@@ -108,23 +116,28 @@ export async function importFile(db: DbAccess, o: ImportOptions): Promise<Import
           cb(null, chunk);
         },
       });
-      const input = createReadStream(o.file).on('error', (e) => counter.destroy(e));
+      input = createReadStream(o.file).on('error', (e) => counter.destroy(e));
       input.pipe(counter);
       let pending = '';
       // source, import id and hash, the same on every row (the source name holds no tab or backslash).
       const prefix = `${o.source}\t${importId}\t${sha256}\t`;
       let lastReport = 0;
+      // (import_id, line_number) is unique: records that share a line (a JSON
+      // array written on one line) take the numbers after it, in order.
+      let lastLine = 0;
       const report = () => o.onProgress?.({ bytes, totalBytes: size, rows: loaded, rejected });
-      for await (const batch of readItems(counter, format, o.sheet ? { sheet: o.sheet } : {})) {
+      for await (const batch of readItems(counter, format, { ...(o.sheet ? { sheet: o.sheet } : {}), ...(o.stallMs ? { stallMs: o.stallMs } : {}) })) {
         for (const item of batch) {
           if (item.reject) {
             rejected++;
             if (rejects.length < KEPT_REJECTS) rejects.push({ line: item.line, reject: item.reject });
           } else {
             loaded++;
-            pending += prefix + copyRow(item.line, item.json);
+            lastLine = item.line > lastLine ? item.line : lastLine + 1;
+            pending += prefix + copyRow(lastLine, item.json);
           }
         }
+        if (copyError) throw copyError;
         // Back-pressure: wait while the connection's buffer is full.
         if (pending.length >= FLUSH_BYTES) {
           if (!copy.write(pending)) await once(copy, 'drain');
@@ -136,12 +149,19 @@ export async function importFile(db: DbAccess, o: ImportOptions): Promise<Import
         }
       }
       copy.end(pending);
-      await once(copy, 'finish');
+      await finished(copy);
       report();
       rejects.sort((a, b) => a.line - b.line);
       await finishImport(c, importId, loaded, rejected, rejects);
       await c.query('COMMIT');
     } catch (err) {
+      input?.destroy();
+      // A COPY still open holds the connection: ROLLBACK would wait behind it
+      // for ever. Destroying the stream sends CopyFail and ends it.
+      if (copy && !copy.writableFinished) {
+        copy.destroy(err as Error);
+        await finished(copy).catch(() => undefined);
+      }
       await c.query('ROLLBACK').catch(() => undefined);
       // On a connection that died mid-import (a server restart), record the failure through another one.
       await failImport(c, importId, (err as Error).message)

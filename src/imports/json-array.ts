@@ -11,7 +11,20 @@ export interface Element {
 
 const MAX_ELEMENT = 64 * 1024 * 1024;
 
+/**
+ * Elements with their line, unique and increasing: elements that share a
+ * line (an array written on one line, as most APIs write it) take the
+ * numbers after it, so in a one-line file the number is the element's place.
+ */
 export async function* jsonArrayElements(chunks: AsyncIterable<string>): AsyncGenerator<Element> {
+  let last = 0;
+  for await (const el of scan(chunks)) {
+    last = el.line > last ? el.line : last + 1;
+    yield { ...el, line: last };
+  }
+}
+
+async function* scan(chunks: AsyncIterable<string>): AsyncGenerator<Element> {
   let line = 1;
   let depth = 0; // 0 before '[', 1 inside the array, >1 inside an element
   let inString = false;

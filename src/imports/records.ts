@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { Parser } from 'csv-parse';
 import type ExcelJS from 'exceljs';
+import { NexusError } from '../core/errors.ts';
 import type { Format } from './formats.ts';
 import { cellValue, headerNames } from './cells.ts';
 import { jsonArrayElements } from './json-array.ts';
@@ -19,9 +20,15 @@ export interface Reject {
 export type Item = { line: number; json: string; reject?: undefined } | { line: number; reject: Reject; json?: undefined };
 
 const EXCERPT = 200;
+/**
+ * Excerpts are stored through jsonb, which refuses NUL and lone surrogates
+ * (a NUL in a rejected row failed the whole import): shown as ␀ and �.
+ */
 const excerpt = (raw: string) => {
   const s = raw.trim();
-  return s.length > EXCERPT ? `${s.slice(0, EXCERPT)}…` : s;
+  return (s.length > EXCERPT ? `${s.slice(0, EXCERPT)}…` : s)
+    .replaceAll('\u0000', '\u2400')
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\uFFFD');
 };
 
 /**
@@ -36,10 +43,13 @@ function jsonProblem(json: string): Reject | undefined {
   return textProblem(json);
 }
 
+/** A JSON \u0000 escape; after an escaped backslash, "u0000" is text (a cell reading \u0000). */
+const ESCAPED_NUL = /(?<!\\)(?:\\\\)*\\u0000/;
+
 /** Problems that keep a record out of staging whatever its format. */
 function textProblem(text: string): Reject | undefined {
   if (text.includes('\uFFFD')) return { code: 'invalid_encoding', reason: 'not valid UTF-8 (save the file as UTF-8)' };
-  if (text.includes('\u0000') || text.includes('\\u0000')) return { code: 'nul_character', reason: 'contains a NUL character, which cannot be stored' };
+  if (text.includes('\u0000') || (text.includes('\\u0000') && ESCAPED_NUL.test(text))) return { code: 'nul_character', reason: 'contains a NUL character, which cannot be stored' };
   return undefined;
 }
 
@@ -71,7 +81,9 @@ async function* csvItems(input: Readable, delimiter: string): AsyncGenerator<Ite
   const skipped: Item[] = [];
   let lastSkip = -1;
   const parser = new LinedParser({
-    delimiter, bom: true, relax_column_count: true, skip_empty_lines: true,
+    // Every line end, whatever the first one was: files edited on two systems
+    // mix them, and auto-detection glued the rows of the other kind together.
+    delimiter, record_delimiter: ['\r\n', '\n', '\r'], bom: true, relax_column_count: true, skip_empty_lines: true,
     skip_records_with_error: true,
     on_skip: (err, raw) => {
       // One bad record can raise several errors (a stray quote per field): report it once.
@@ -142,9 +154,35 @@ async function* ndjsonItems(input: Readable): AsyncGenerator<Item> {
   }
 }
 
+/**
+ * Deeper than this, a record is refused: JSON.stringify overflows the stack
+ * (a RangeError that failed the whole file) and jsonb has a depth limit of
+ * its own. Real records nest a few levels.
+ */
+export const MAX_DEPTH = 1000;
+
+/** Whether the JSON text nests deeper than MAX_DEPTH; only long texts can. */
+function tooDeep(text: string): boolean {
+  if (text.length <= 2 * MAX_DEPTH) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 92) i++; // backslash: skip the escaped character
+      else if (ch === 34) inString = false;
+    } else if (ch === 34) inString = true;
+    else if (ch === 123 || ch === 91) {
+      if (++depth > MAX_DEPTH) return true;
+    } else if (ch === 125 || ch === 93) depth--;
+  }
+  return false;
+}
+
 export function parseRecord(line: number, text: string): Item {
   const problem = textProblem(text);
   if (problem) return { line, reject: { ...problem, excerpt: excerpt(text) } };
+  if (tooDeep(text)) return { line, reject: { code: 'too_deep', reason: `nests arrays or objects more than ${MAX_DEPTH} levels deep`, excerpt: excerpt(text) } };
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -166,7 +204,43 @@ async function* jsonItems(input: Readable): AsyncGenerator<Item> {
   }
 }
 
-async function* xlsxItems(input: Readable, sheet?: string): AsyncGenerator<Item> {
+const unreadable = (why: string, cause?: unknown) =>
+  new NexusError('import_unreadable', `The workbook cannot be read (${why}); open it in a spreadsheet program and save it again as .xlsx.`, { status: 422, exitCode: 1, cause });
+
+/**
+ * A workbook whose ZIP or XML is broken is refused as a whole, with a code,
+ * not as an internal error. Some broken ZIPs make exceljs wait for ever once
+ * the whole file is read: with the input at its end and no row for
+ * `stallMs`, the workbook is given up on.
+ */
+async function* xlsxItems(input: Readable, sheet: string | undefined, stallMs: number): AsyncGenerator<Item> {
+  let ended = false;
+  let active = Date.now();
+  const touch = () => (active = Date.now());
+  input.once('end', () => ((ended = true), touch()));
+  const it = workbookItems(input, sheet, touch);
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      if (ended && Date.now() - active > stallMs) reject(unreadable(`nothing more came out of it after the whole file was read`));
+    }, Math.min(250, stallMs));
+  });
+  stalled.catch(() => undefined);
+  try {
+    for (;;) {
+      const next = await Promise.race([it.next(), stalled]);
+      if (next.done) return;
+      touch();
+      yield next.value;
+    }
+  } catch (err) {
+    throw err instanceof NexusError ? err : unreadable((err as Error)?.message ?? String(err), err);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function* workbookItems(input: Readable, sheet: string | undefined, touch: () => void): AsyncGenerator<Item> {
   // Loaded for workbooks only: exceljs adds about 20 MB to every process that imports it.
   const { default: excel } = await import('exceljs');
   const reader = new excel.stream.xlsx.WorkbookReader(input, { worksheets: 'emit', sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'cache', entries: 'ignore' });
@@ -177,7 +251,9 @@ async function* xlsxItems(input: Readable, sheet?: string): AsyncGenerator<Item>
     if (sheet ? name !== sheet : index > 1) continue;
     let header: string[] | undefined;
     for await (const row of ws as AsyncIterable<ExcelJS.Row>) {
-      const cells = (row.values as unknown[]).slice(1).map(cellValue);
+      touch();
+      // row.values is sparse (no entry for an empty cell): Array.from fills the holes.
+      const cells = Array.from((row.values as unknown[]).slice(1), (v) => cellValue(v));
       if (cells.every((c) => c === null || c === '')) continue;
       if (!header) {
         header = headerNames(cells);
@@ -201,7 +277,10 @@ async function* single(items: AsyncGenerator<Item>): AsyncGenerator<Item[]> {
 }
 
 /** A file's items in order, in batches. */
-export function readItems(input: Readable, format: Format, opts: { sheet?: string } = {}): AsyncGenerator<Item[]> {
+/** How long a workbook may stay silent once its file is read (see xlsxItems). */
+export const XLSX_STALL_MS = 5000;
+
+export function readItems(input: Readable, format: Format, opts: { sheet?: string; stallMs?: number } = {}): AsyncGenerator<Item[]> {
   switch (format) {
     case 'csv':
       return csvItems(input, ',');
@@ -212,6 +291,6 @@ export function readItems(input: Readable, format: Format, opts: { sheet?: strin
     case 'json':
       return single(jsonItems(input));
     case 'xlsx':
-      return single(xlsxItems(input, opts.sheet));
+      return single(xlsxItems(input, opts.sheet, opts.stallMs ?? XLSX_STALL_MS));
   }
 }
