@@ -45,26 +45,25 @@ const TITLES: Record<number, string> = {
   500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
-export function sendProblem(reply: FastifyReply, err: NexusError): FastifyReply {
-  const status = err.status;
-  const hidden = status >= 500 && err.code === 'internal_error';
-  return reply
-    .code(status)
-    .type('application/problem+json')
-    .send({
-      type: `https://nexus.invalid/problems/${err.code}`,
-      title: TITLES[status] ?? 'Error',
-      status,
-      detail: hidden ? 'The server could not complete the request; the administrators can find details in its log.' : err.message,
-      code: err.code,
-      ...err.extra,
-    });
+/** The RFC 9457 document for an error; an internal error's detail stays in the log. */
+function problemDocument(err: NexusError): Record<string, unknown> {
+  const hidden = err.status >= 500 && err.code === 'internal_error';
+  return {
+    type: `https://nexus.invalid/problems/${err.code}`,
+    title: TITLES[err.status] ?? 'Error',
+    status: err.status,
+    detail: hidden ? 'The server could not complete the request; the administrators can find details in its log.' : err.message,
+    code: err.code,
+    ...err.extra,
+  };
 }
 
-/** A problem document as text, for answers written outside a Fastify reply. */
-function problemBody(e: NexusError): string {
-  return JSON.stringify({ type: `https://nexus.invalid/problems/${e.code}`, title: TITLES[e.status], status: e.status, detail: e.message, code: e.code });
+export function sendProblem(reply: FastifyReply, err: NexusError): FastifyReply {
+  return reply.code(err.status).type('application/problem+json').send(problemDocument(err));
 }
+
+/** The same document as text, for answers written outside a Fastify reply. */
+const problemBody = (err: NexusError): string => JSON.stringify(problemDocument(err));
 
 /**
  * Broken HTTP (bad framing, oversized headers, a timeout) never reaches a
