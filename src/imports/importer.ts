@@ -122,9 +122,6 @@ export async function importFile(db: DbAccess, o: ImportOptions): Promise<Import
       // source, import id and hash, the same on every row (the source name holds no tab or backslash).
       const prefix = `${o.source}\t${importId}\t${sha256}\t`;
       let lastReport = 0;
-      // (import_id, line_number) is unique: records that share a line (a JSON
-      // array written on one line) take the numbers after it, in order.
-      let lastLine = 0;
       const report = () => o.onProgress?.({ bytes, totalBytes: size, rows: loaded, rejected });
       for await (const batch of readItems(counter, format, { ...(o.sheet ? { sheet: o.sheet } : {}), ...(o.stallMs ? { stallMs: o.stallMs } : {}) })) {
         for (const item of batch) {
@@ -133,8 +130,8 @@ export async function importFile(db: DbAccess, o: ImportOptions): Promise<Import
             if (rejects.length < KEPT_REJECTS) rejects.push({ line: item.line, reject: item.reject });
           } else {
             loaded++;
-            lastLine = item.line > lastLine ? item.line : lastLine + 1;
-            pending += prefix + copyRow(lastLine, item.json);
+            // Readers give each record its own, increasing line (json-array.ts numbers a one-line array).
+            pending += prefix + copyRow(item.line, item.json);
           }
         }
         if (copyError) throw copyError;
