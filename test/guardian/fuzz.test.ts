@@ -18,6 +18,7 @@ import { addDevice, readRegistry, registryPath, revokeDevice } from '../../src/g
 import { caCertPath } from '../../src/tls/index.ts';
 import { hostileBody, nastyValue, rng, type Rand } from '../sync/fuzz-gen.ts';
 import { startTestGuardian, verifyWithServedJwks } from './helpers.ts';
+import { sendHttps, type Reply } from '../helpers/https.ts';
 
 const SEED = 20261127;
 const NASTY_STRINGS = [
@@ -41,25 +42,11 @@ const KNOWN_CODES = new Set([
   'request_too_large', 'unsupported_content_type', 'not_found', 'request_timeout',
 ]);
 
-interface Reply { status: number; headers: Record<string, string | string[] | undefined>; text: string; json: any }
-
 /** HTTPS with the path sent exactly as given (no URL normalisation: `..` reaches the server). */
 function raw(method: string, rawPath: string, headers: Record<string, string | string[]>, body?: string | Buffer, fresh = false): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    // Broken framing (odd Transfer-Encoding) gets a connection of its own, so it cannot poison the shared ones.
-    const req = https.request({ host: '127.0.0.1', port, path: rawPath, method, headers, ...(fresh ? { agent: false, ca } : { agent }) }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-    });
-    req.on('error', (err) => reject(new Error(`${method} ${rawPath} ${JSON.stringify(headers).slice(0, 200)} body ${String(body ?? '').slice(0, 80)}: ${err.message}`)));
-    req.end(body);
+  // Broken framing (odd Transfer-Encoding) gets a connection of its own, so it cannot poison the shared ones.
+  return sendHttps({ host: '127.0.0.1', port, path: rawPath }, { method, headers, ...(fresh ? { agent: false, ca } : { agent }) }, body).catch((err: Error) => {
+    throw new Error(`${method} ${rawPath} ${JSON.stringify(headers).slice(0, 200)} body ${String(body ?? '').slice(0, 80)}: ${err.message}`);
   });
 }
 

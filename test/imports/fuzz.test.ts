@@ -8,7 +8,6 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import https from 'node:https';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { testDatabase, testHome } from '../helpers/db.ts';
 import { clusterSettingsEnv } from '../helpers/cluster-env.ts';
 import { nexus } from '../helpers/cli.ts';
+import { sendHttps, type Reply } from '../helpers/https.ts';
 import { createHttpServer } from '../../src/core/http.ts';
 import { createLogger } from '../../src/core/log.ts';
 import { NexusError } from '../../src/core/errors.ts';
@@ -120,32 +120,20 @@ async function serve(): Promise<string> {
   return `https://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 }
 
-function post(base: string, query: string, body: Buffer): Promise<{ status: number; type: string; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(`${base}/v1/imports?${query}`, { method: 'POST', ca, headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${TOKEN}` } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type']), text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+function post(base: string, query: string, body: Buffer): Promise<Reply> {
+  return sendHttps(new URL(`/v1/imports?${query}`, base), { method: 'POST', ca, headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${TOKEN}` } }, body);
 }
 
 async function viaHttp(base: string, c: Case): Promise<string[]> {
   const src = source();
   const res = await withDeadline(post(base, `source=${src}&force=true&file_name=${encodeURIComponent(c.name)}`, c.bytes), c.id);
-  let json: any;
-  try {
-    json = JSON.parse(res.text);
-  } catch {
-    return [`${c.id}: HTTP ${res.status} with a body that is not JSON: ${res.text.slice(0, 200)}`];
-  }
+  const json = res.json;
+  if (json === undefined) return [`${c.id}: HTTP ${res.status} with a body that is not JSON: ${res.text.slice(0, 200)}`];
   if (res.status === 201) return checkLoaded(c, src, json);
   const bad: string[] = [];
   if (res.status >= 500 || res.status < 400) bad.push(`${c.id}: HTTP ${res.status} ${res.text.slice(0, 300)}`);
-  if (!res.type.startsWith('application/problem+json') || json.status !== res.status || !json.type || !json.title) bad.push(`${c.id}: not RFC 9457 problem details: ${res.type} ${res.text.slice(0, 200)}`);
+  const type = String(res.headers['content-type']);
+  if (!type.startsWith('application/problem+json') || json.status !== res.status || !json.type || !json.title) bad.push(`${c.id}: not RFC 9457 problem details: ${type} ${res.text.slice(0, 200)}`);
   if (!HTTP_CODES.has(json.code)) bad.push(`${c.id}: HTTP code ${json.code}`);
   return [...bad, ...(await checkRefused(c, src, json.code, json.detail))];
 }

@@ -15,6 +15,9 @@ import { startSyncServer, type SyncServer } from '../../src/sync/service.ts';
 import { caCertPath } from '../../src/tls/index.ts';
 import { payloadSha256 } from '../../src/protocol/index.ts';
 import { testDatabase, testHome, type TestDb } from '../helpers/db.ts';
+import { sendHttps, type Reply } from '../helpers/https.ts';
+
+export type { Reply };
 
 export interface Stack {
   t: TestDb;
@@ -26,12 +29,6 @@ export interface Stack {
   agent: https.Agent;
 }
 
-export interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json: any;
-}
 
 export function stackSettings(home: string, dbName: string, extra: Record<string, string> = {}): Settings {
   return loadSettings({
@@ -68,26 +65,7 @@ export function request(s: Pick<Stack, 'agent'>, base: string, method: string, u
   const body = opts.json !== undefined ? JSON.stringify(opts.json) : opts.body;
   const headers: Record<string, string> = { ...(opts.json !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers };
   if (body !== undefined) headers['content-length'] ??= String(Buffer.byteLength(body));
-  return new Promise((resolve, reject) => {
-    const req = https.request(new URL(urlPath, base), { method, headers, agent: s.agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = text ? JSON.parse(text) : undefined;
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.end(body);
-    else req.end();
-  });
+  return sendHttps(new URL(urlPath, base), { method, headers, agent: s.agent }, body);
 }
 
 export interface Device {
